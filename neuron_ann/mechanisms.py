@@ -1,0 +1,246 @@
+"""Compile NMODL folders once into a per-user cache and load them once per process.
+
+``load()`` compiles the package's own ``mod/`` folder; ``load(extra_dirs=[...])`` adds the
+user's folders. Each folder set is compiled with ``nrnivmodl`` into
+``<cache>/mech/<hash>/`` where the hash covers the mod files' contents, the NEURON version
+and the machine, so an edit or a NEURON upgrade triggers exactly one recompilation.
+A file lock makes concurrent first calls (pytest-xdist, MPI ranks) safe; a library whose
+mechanisms are already present in the process (the user loaded the same files, or NEURON
+auto-loaded ``x86_64/`` from the working directory) is not loaded twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from .errors import MechanismError
+
+__all__ = ["load", "mod_dir", "hoc_dir", "cache_dir", "mechanism_names", "library_path"]
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_loaded: dict = {}  # hash, and (folders, include_package) -> library loaded in this process
+
+
+def _find_dir(name: str) -> Path:
+    for candidate in (_PACKAGE_DIR / name, _PACKAGE_DIR.parent / name):
+        if candidate.is_dir() and any(candidate.iterdir()):
+            return candidate
+    raise MechanismError(
+        f"neuron_ann cannot find its '{name}/' folder next to {_PACKAGE_DIR}; "
+        "reinstall the package (pip install -e . from the source checkout)."
+    )
+
+
+def mod_dir() -> Path:
+    """The folder holding the package's NMODL files."""
+    return _find_dir("mod")
+
+
+def hoc_dir() -> Path:
+    """The folder holding ``neuron_ann.hoc`` and the hoc templates of the bundled cells."""
+    return _find_dir("hoc")
+
+
+def cache_dir() -> Path:
+    """Per-user cache: ``$NEURON_ANN_CACHE``, else ``$XDG_CACHE_HOME/neuron_ann``, else ``~/.cache/neuron_ann``."""
+    if os.environ.get("NEURON_ANN_CACHE"):
+        return Path(os.environ["NEURON_ANN_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "neuron_ann"
+
+
+_NAME_RE = re.compile(r"\b(SUFFIX|POINT_PROCESS|ARTIFICIAL_CELL)\s+(\w+)")
+
+
+def mechanism_names(mod_files) -> dict[str, str]:
+    """Map each mechanism name declared in ``mod_files`` to its kind (SUFFIX, POINT_PROCESS, ...)."""
+    names = {}
+    for path in mod_files:
+        text = Path(path).read_text(errors="replace")
+        text = re.sub(r"COMMENT.*?ENDCOMMENT", "", text, flags=re.DOTALL)
+        text = re.sub(r":.*", "", text)
+        for kind, name in _NAME_RE.findall(text):
+            names[name] = kind
+    return names
+
+
+def _mod_files(dirs) -> list[Path]:
+    files = []
+    for d in dirs:
+        d = Path(d)
+        if not d.is_dir():
+            raise MechanismError(f"mechanism folder '{d}' does not exist; pass a folder holding .mod files.")
+        found = sorted(d.glob("*.mod"))
+        if not found:
+            raise MechanismError(f"mechanism folder '{d}' holds no .mod files; pass a folder holding .mod files.")
+        files.extend(found)
+    seen = {}
+    for f in files:
+        if f.name in seen:
+            raise MechanismError(
+                f"two mechanism folders both hold '{f.name}' ({seen[f.name]} and {f}); rename one of them."
+            )
+        seen[f.name] = f
+    declared = {}
+    for f in files:
+        for name in mechanism_names([f]):
+            if name in declared:
+                raise MechanismError(
+                    f"mechanism '{name}' is declared in both {declared[name]} and {f}; "
+                    "rename one of them (NEURON allows each mechanism name once)."
+                )
+            declared[name] = f
+    return files
+
+
+def _hash(files) -> str:
+    import neuron
+
+    digest = hashlib.sha256()
+    digest.update(f"neuron={neuron.__version__};machine={platform.machine()}".encode())
+    for f in files:
+        digest.update(f.name.encode())
+        digest.update(f.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _library_in(build_dir: Path) -> Path | None:
+    for candidate in sorted(build_dir.glob("*/libnrnmech.so")) + sorted(build_dir.glob("*/.libs/libnrnmech.so")):
+        return candidate
+    return None
+
+
+def _explain_failure(output: str, files) -> str:
+    names = [f.name for f in files]
+    culprit = None
+    for line in output.splitlines():
+        for name in names:
+            if name in line and ("rror" in line or "line" in line):
+                culprit = name
+                break
+        if culprit:
+            break
+    if culprit is None:
+        for name in names:
+            stem = name[:-4]
+            if re.search(rf"\b{re.escape(stem)}\.(c|cpp)\b.*(error|Error)", output):
+                culprit = name
+                break
+    tail = "\n".join(output.strip().splitlines()[-25:])
+    where = f"in '{culprit}'" if culprit else "(see the compiler output below)"
+    return (
+        f"nrnivmodl failed to compile the mechanisms {where}.\n"
+        f"Fix the NMODL file, or check that a C++ compiler (g++) and make are installed "
+        f"(Debian/Ubuntu: apt-get install g++ make).\n--- compiler output (last lines) ---\n{tail}"
+    )
+
+
+def library_path(extra_dirs=(), include_package: bool = True) -> Path:
+    """Compile (if needed) and return the path of the shared library; does not load it."""
+    return _compile(extra_dirs, include_package)[2]
+
+
+def _compile(extra_dirs, include_package):
+    dirs = ([mod_dir()] if include_package else []) + [Path(d) for d in extra_dirs]
+    files = _mod_files(dirs)
+    key = _hash(files)
+    build_dir = cache_dir() / "mech" / key
+    lib = _library_in(build_dir) if (build_dir / "ok").exists() else None
+    if lib is None:
+        lib = _build(files, build_dir, key)
+    return key, files, lib
+
+
+def _build(files, build_dir: Path, key: str) -> Path:
+    build_dir.mkdir(parents=True, exist_ok=True)
+    from filelock import FileLock
+
+    with FileLock(str(build_dir) + ".lock"):
+        if (build_dir / "ok").exists() and _library_in(build_dir):
+            return _library_in(build_dir)
+        src = build_dir / "src"
+        shutil.rmtree(src, ignore_errors=True)
+        src.mkdir()
+        for f in files:
+            shutil.copy2(f, src / f.name)
+        nrnivmodl = shutil.which("nrnivmodl", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+        if nrnivmodl is None:
+            raise MechanismError(
+                "nrnivmodl was not found next to the Python interpreter or on PATH; "
+                "install NEURON with 'pip install neuron' into this environment."
+            )
+        proc = subprocess.run([nrnivmodl, "src"], cwd=build_dir, capture_output=True, text=True)
+        output = proc.stdout + proc.stderr
+        (build_dir / "nrnivmodl.log").write_text(output)
+        lib = _library_in(build_dir)
+        if proc.returncode != 0 or lib is None:
+            raise MechanismError(_explain_failure(output, files))
+        (build_dir / "ok").write_text(key + "\n")
+        return lib
+
+
+def _present_in_process(names: dict[str, str]) -> set[str]:
+    from neuron import h
+
+    present = set()
+    density = set()
+    mt = h.MechanismType(0)
+    ref = h.ref("")
+    for i in range(int(mt.count())):
+        mt.select(i)
+        mt.selected(ref)
+        density.add(ref[0])
+    for name, kind in names.items():
+        if kind == "SUFFIX" and name in density:
+            present.add(name)
+        elif kind != "SUFFIX" and hasattr(h, name):
+            present.add(name)
+    return present
+
+
+def load(extra_dirs=(), include_package: bool = True) -> Path:
+    """Compile and load mechanisms; safe to call any number of times.
+
+    Args:
+        extra_dirs: the user's own folders of ``.mod`` files, compiled together with the
+            package's (a mechanism name may appear in only one of them).
+        include_package: also compile the package's own ``mod/`` folder.
+
+    Returns:
+        The path of the loaded (or already present) library.
+
+    Raises:
+        MechanismError: compilation failed (names the file and shows the compiler's
+            message), or only some of the mechanisms already exist in this process
+            under the same names (a clash with the user's own mechanisms).
+    """
+    request = (tuple(str(Path(d).resolve()) for d in extra_dirs), include_package)
+    if request in _loaded:  # mod files edited after loading cannot be reloaded into a running NEURON anyway
+        return _loaded[request]
+    key, files, lib = _compile(extra_dirs, include_package)
+    if key in _loaded:
+        return _loaded[key]
+    names = mechanism_names(files)
+    present = _present_in_process(names)
+    if present and present == set(names):
+        _loaded[key] = _loaded[request] = lib  # already loaded (by the user, or auto-loaded from ./x86_64)
+        return lib
+    if present:
+        raise MechanismError(
+            "these mechanisms already exist in this NEURON process under the same names, from a "
+            f"different library: {', '.join(sorted(present))}. Load neuron_ann's mechanisms before "
+            "your own, or rename your mechanisms."
+        )
+    from neuron import h
+
+    if not h.nrn_load_dll(str(lib)):
+        raise MechanismError(f"NEURON could not load the compiled mechanisms '{lib}'; delete {lib.parents[1]} and retry.")
+    _loaded[key] = _loaded[request] = lib
+    return lib

@@ -1,0 +1,37 @@
+"""Shared fixtures: every test starts from an empty NEURON model."""
+
+import os
+
+import pytest
+
+os.environ.setdefault("NEURON_ANN_LOG", "warning")
+
+
+@pytest.fixture(autouse=True)
+def neuron_state():
+    """Reset NEURON's global state around each test and check nothing is left behind."""
+    from neuron import h
+
+    import neuron_ann.mechanisms
+
+    neuron_ann.mechanisms.load()
+    h.load_file("stdrun.hoc")
+    _reset(h)
+    yield h
+    _reset(h)
+    assert len(list(h.allsec())) == 0, "a test left sections behind"
+
+
+def _reset(h):
+    import sys
+
+    bridge = sys.modules.get("neuron_ann.bridge")
+    if bridge is not None and hasattr(bridge, "_reset_for_tests"):
+        bridge._reset_for_tests()
+    h.CVode().active(0)
+    for sec in list(h.allsec()):
+        h.delete_section(sec=sec)
+    h.dt = 0.025
+    h.celsius = 6.3
+    h.tstop = 5
+    h.t = 0
