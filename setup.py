@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
 here = Path(__file__).parent
 version = {}
@@ -15,21 +15,11 @@ setup(
     long_description=(here / "README.md").read_text() if (here / "README.md").exists() else "",
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
-    packages=[
-        "neuron_ann",
-        "neuron_ann.cells",
-        "neuron_ann.dataset",
-        "neuron_ann.training",
-        "neuron_ann.runtime",
-        "neuron_ann.bridge",
-        "neuron_ann.models",
-        "neuron_ann.mod",
-        "neuron_ann.hoc",
-    ],
+    packages=find_packages(include=["neuron_ann", "neuron_ann.*"]) + ["neuron_ann.mod", "neuron_ann.hoc"],
     # mod/ and hoc/ live at the top of the repository and install inside the package
     package_dir={"neuron_ann.mod": "mod", "neuron_ann.hoc": "hoc"},
     package_data={
-        "neuron_ann.models": ["*.onnx", "*.json", "*.md"],
+        "neuron_ann": ["models/*.onnx", "models/*.json", "models/*.md"],
         "neuron_ann.mod": ["*.mod"],
         "neuron_ann.hoc": ["*.hoc"],
     },

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .errors import MechanismError
 
-__all__ = ["load", "mod_dir", "hoc_dir", "cache_dir", "mechanism_names", "library_path"]
+__all__ = ["load", "mod_dir", "hoc_dir", "cache_dir", "mechanism_names", "library_path", "select_files"]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _loaded: dict = {}  # hash, and (folders, include_package) -> library loaded in this process
@@ -81,15 +81,17 @@ def _mod_files(dirs) -> list[Path]:
         if not found:
             raise MechanismError(f"mechanism folder '{d}' holds no .mod files; pass a folder holding .mod files.")
         files.extend(found)
-    seen = {}
+    return files
+
+
+def _check_unique_names(files):
+    seen, declared = {}, {}
     for f in files:
         if f.name in seen:
             raise MechanismError(
                 f"two mechanism folders both hold '{f.name}' ({seen[f.name]} and {f}); rename one of them."
             )
         seen[f.name] = f
-    declared = {}
-    for f in files:
         for name in mechanism_names([f]):
             if name in declared:
                 raise MechanismError(
@@ -97,7 +99,6 @@ def _mod_files(dirs) -> list[Path]:
                     "rename one of them (NEURON allows each mechanism name once)."
                 )
             declared[name] = f
-    return files
 
 
 def _hash(files) -> str:
@@ -142,14 +143,25 @@ def _explain_failure(output: str, files) -> str:
     )
 
 
-def library_path(extra_dirs=(), include_package: bool = True) -> Path:
+def library_path(extra_dirs=(), include_package: bool = True, override_package: bool = False) -> Path:
     """Compile (if needed) and return the path of the shared library; does not load it."""
-    return _compile(extra_dirs, include_package)[2]
+    return _compile(extra_dirs, include_package, override_package)[2]
 
 
-def _compile(extra_dirs, include_package):
-    dirs = ([mod_dir()] if include_package else []) + [Path(d) for d in extra_dirs]
-    files = _mod_files(dirs)
+def select_files(extra_dirs=(), include_package: bool = True, override_package: bool = False) -> list[Path]:
+    """The .mod files one library is compiled from (checked for clashing names)."""
+    user_files = _mod_files([Path(d) for d in extra_dirs]) if extra_dirs else []
+    package_files = _mod_files([mod_dir()]) if include_package else []
+    if override_package:
+        user_names = set(mechanism_names(user_files))
+        package_files = [f for f in package_files if not user_names & set(mechanism_names([f]))]
+    files = package_files + user_files
+    _check_unique_names(files)
+    return files
+
+
+def _compile(extra_dirs, include_package, override_package=False):
+    files = select_files(extra_dirs, include_package, override_package)
     key = _hash(files)
     build_dir = cache_dir() / "mech" / key
     lib = _library_in(build_dir) if (build_dir / "ok").exists() else None
@@ -205,13 +217,16 @@ def _present_in_process(names: dict[str, str]) -> set[str]:
     return present
 
 
-def load(extra_dirs=(), include_package: bool = True) -> Path:
+def load(extra_dirs=(), include_package: bool = True, override_package: bool = False) -> Path:
     """Compile and load mechanisms; safe to call any number of times.
 
     Args:
         extra_dirs: the user's own folders of ``.mod`` files, compiled together with the
             package's (a mechanism name may appear in only one of them).
         include_package: also compile the package's own ``mod/`` folder.
+        override_package: where a user folder declares a mechanism that the package also
+            declares (a published model's own ``NaTa_t``, say), leave the package's file out
+            so the user's version is the one loaded in this process.
 
     Returns:
         The path of the loaded (or already present) library.
@@ -221,16 +236,18 @@ def load(extra_dirs=(), include_package: bool = True) -> Path:
             message), or only some of the mechanisms already exist in this process
             under the same names (a clash with the user's own mechanisms).
     """
-    request = (tuple(str(Path(d).resolve()) for d in extra_dirs), include_package)
+    request = (tuple(str(Path(d).resolve()) for d in extra_dirs), include_package, override_package)
     if request in _loaded:  # mod files edited after loading cannot be reloaded into a running NEURON anyway
         return _loaded[request]
-    key, files, lib = _compile(extra_dirs, include_package)
+    if request == ((), True, False) and "package" in _loaded:  # loaded together with user folders earlier
+        return _loaded["package"]
+    key, files, lib = _compile(extra_dirs, include_package, override_package)
     if key in _loaded:
         return _loaded[key]
     names = mechanism_names(files)
     present = _present_in_process(names)
     if present and present == set(names):
-        _loaded[key] = _loaded[request] = lib  # already loaded (by the user, or auto-loaded from ./x86_64)
+        _remember(key, request, lib)  # already loaded (by the user, or auto-loaded from ./x86_64)
         return lib
     if present:
         raise MechanismError(
@@ -242,5 +259,11 @@ def load(extra_dirs=(), include_package: bool = True) -> Path:
 
     if not h.nrn_load_dll(str(lib)):
         raise MechanismError(f"NEURON could not load the compiled mechanisms '{lib}'; delete {lib.parents[1]} and retry.")
-    _loaded[key] = _loaded[request] = lib
+    _remember(key, request, lib)
     return lib
+
+
+def _remember(key, request, lib):
+    _loaded[key] = _loaded[request] = lib
+    if request[1]:
+        _loaded.setdefault("package", lib)

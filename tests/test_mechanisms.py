@@ -115,3 +115,11 @@ def test_clash_with_other_library_is_explained(tmp_path, monkeypatch):
     folder = write_mod(tmp_path / "user", "wbna_copy", LEAK_MOD.replace("{name}", "wbna"))
     with pytest.raises(MechanismError, match=r"mechanism .wbna. is declared in both .*wb_na.mod.*wbna_copy.mod"):
         mechanisms.load([folder])
+
+
+def test_user_versions_of_package_mechanisms_can_take_precedence(tmp_path):
+    folder = write_mod(tmp_path / "model", "my_wbna", LEAK_MOD.replace("{name}", "wbna"))
+    files = mechanisms.select_files([folder], include_package=True, override_package=True)
+    names = [f.name for f in files]
+    assert "my_wbna.mod" in names and "wb_na.mod" not in names
+    assert "wb_k.mod" in names and "AMPA_NMDA.mod" in names
