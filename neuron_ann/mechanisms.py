@@ -25,7 +25,8 @@ from .errors import MechanismError
 __all__ = ["load", "mod_dir", "hoc_dir", "cache_dir", "mechanism_names", "library_path", "select_files"]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
-_loaded: dict = {}  # hash, and (folders, include_package) -> library loaded in this process
+_loaded: dict = {}  # library hash, and load() arguments -> library loaded in this process
+_names_loaded_by_us: set = set()
 
 
 def _find_dir(name: str) -> Path:
@@ -144,30 +145,37 @@ def _explain_failure(output: str, files) -> str:
 
 
 def library_path(extra_dirs=(), include_package: bool = True, override_package: bool = False) -> Path:
-    """Compile (if needed) and return the path of the shared library; does not load it."""
-    return _compile(extra_dirs, include_package, override_package)[2]
+    """Compile (if needed) without loading; returns the last library (the user's, if any)."""
+    return [_compile(files)[1] for files in _file_groups(extra_dirs, include_package, override_package)][-1]
 
 
-def select_files(extra_dirs=(), include_package: bool = True, override_package: bool = False) -> list[Path]:
-    """The .mod files one library is compiled from (checked for clashing names)."""
+def _file_groups(extra_dirs=(), include_package: bool = True, override_package: bool = False) -> list[list[Path]]:
+    """The .mod files of each library to build: the package's, then the user's folders together.
+
+    The package and the user's folders become separate libraries, so a process that has
+    already loaded the package can still load the user's folders later.
+    """
     user_files = _mod_files([Path(d) for d in extra_dirs]) if extra_dirs else []
     package_files = _mod_files([mod_dir()]) if include_package else []
     if override_package:
         user_names = set(mechanism_names(user_files))
         package_files = [f for f in package_files if not user_names & set(mechanism_names([f]))]
-    files = package_files + user_files
-    _check_unique_names(files)
-    return files
+    _check_unique_names(package_files + user_files)
+    return [group for group in (package_files, user_files) if group]
 
 
-def _compile(extra_dirs, include_package, override_package=False):
-    files = select_files(extra_dirs, include_package, override_package)
+def select_files(extra_dirs=(), include_package: bool = True, override_package: bool = False) -> list[Path]:
+    """Every .mod file that :func:`load` with these arguments compiles (checked for clashing names)."""
+    return [f for group in _file_groups(extra_dirs, include_package, override_package) for f in group]
+
+
+def _compile(files):
     key = _hash(files)
     build_dir = cache_dir() / "mech" / key
     lib = _library_in(build_dir) if (build_dir / "ok").exists() else None
     if lib is None:
         lib = _build(files, build_dir, key)
-    return key, files, lib
+    return key, lib
 
 
 def _build(files, build_dir: Path, key: str) -> Path:
@@ -221,49 +229,50 @@ def load(extra_dirs=(), include_package: bool = True, override_package: bool = F
     """Compile and load mechanisms; safe to call any number of times.
 
     Args:
-        extra_dirs: the user's own folders of ``.mod`` files, compiled together with the
-            package's (a mechanism name may appear in only one of them).
-        include_package: also compile the package's own ``mod/`` folder.
+        extra_dirs: the user's own folders of ``.mod`` files, compiled together into one
+            library beside the package's (a mechanism name may be declared only once).
+        include_package: also compile and load the package's own ``mod/`` folder.
         override_package: where a user folder declares a mechanism that the package also
             declares (a published model's own ``NaTa_t``, say), leave the package's file out
-            so the user's version is the one loaded in this process.
+            so the user's version is the one loaded in this process. Must happen before
+            the package's mechanisms are loaded (before any bundled cell is built).
 
     Returns:
-        The path of the loaded (or already present) library.
+        The path of the last library loaded (the user's, if any).
 
     Raises:
         MechanismError: compilation failed (names the file and shows the compiler's
-            message), or only some of the mechanisms already exist in this process
-            under the same names (a clash with the user's own mechanisms).
+            message), or mechanisms of the same names already exist in this process
+            from a different library.
     """
     request = (tuple(str(Path(d).resolve()) for d in extra_dirs), include_package, override_package)
     if request in _loaded:  # mod files edited after loading cannot be reloaded into a running NEURON anyway
         return _loaded[request]
-    if request == ((), True, False) and "package" in _loaded:  # loaded together with user folders earlier
-        return _loaded["package"]
-    key, files, lib = _compile(extra_dirs, include_package, override_package)
-    if key in _loaded:
-        return _loaded[key]
-    names = mechanism_names(files)
-    present = _present_in_process(names)
-    if present and present == set(names):
-        _remember(key, request, lib)  # already loaded (by the user, or auto-loaded from ./x86_64)
-        return lib
-    if present:
-        raise MechanismError(
-            "these mechanisms already exist in this NEURON process under the same names, from a "
-            f"different library: {', '.join(sorted(present))}. Load neuron_ann's mechanisms before "
-            "your own, or rename your mechanisms."
-        )
-    from neuron import h
-
-    if not h.nrn_load_dll(str(lib)):
-        raise MechanismError(f"NEURON could not load the compiled mechanisms '{lib}'; delete {lib.parents[1]} and retry.")
-    _remember(key, request, lib)
+    lib = None
+    for files in _file_groups(extra_dirs, include_package, override_package):
+        lib = _load_files(files)
+    _loaded[request] = lib
     return lib
 
 
-def _remember(key, request, lib):
-    _loaded[key] = _loaded[request] = lib
-    if request[1]:
-        _loaded.setdefault("package", lib)
+def _load_files(files) -> Path:
+    key, lib = _compile(files)
+    if key in _loaded:
+        return lib
+    names = mechanism_names(files)
+    present = _present_in_process(names)
+    if present and (present != set(names) or present & _names_loaded_by_us):
+        raise MechanismError(
+            "these mechanisms already exist in this NEURON process under the same names, from a "
+            f"different library: {', '.join(sorted(present))}. Load your model's mechanisms before "
+            "building any neuron_ann cell (in a fresh process), or rename your mechanisms."
+        )
+    if not present:
+        from neuron import h
+
+        if not h.nrn_load_dll(str(lib)):
+            raise MechanismError(f"NEURON could not load the compiled mechanisms '{lib}'; delete {lib.parents[1]} and retry.")
+    # else: all already present (NEURON auto-loaded ./x86_64 built from the same files)
+    _loaded[key] = lib
+    _names_loaded_by_us.update(names)
+    return lib
