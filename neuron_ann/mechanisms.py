@@ -26,7 +26,7 @@ __all__ = ["load", "mod_dir", "hoc_dir", "cache_dir", "mechanism_names", "librar
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _loaded: dict = {}  # library hash, and load() arguments -> library loaded in this process
-_names_loaded_by_us: set = set()
+_name_origin: dict = {}  # mechanism name -> "package", "user" or "preloaded"
 
 
 def _find_dir(name: str) -> Path:
@@ -249,30 +249,41 @@ def load(extra_dirs=(), include_package: bool = True, override_package: bool = F
     if request in _loaded:  # mod files edited after loading cannot be reloaded into a running NEURON anyway
         return _loaded[request]
     lib = None
-    for files in _file_groups(extra_dirs, include_package, override_package):
-        lib = _load_files(files)
+    groups = _file_groups(extra_dirs, include_package, override_package)
+    for i, files in enumerate(groups):
+        is_user = bool(extra_dirs) and i == len(groups) - 1
+        lib = _load_files(files, "user" if is_user else "package")
     _loaded[request] = lib
     return lib
 
 
-def _load_files(files) -> Path:
+def _load_files(files, origin: str) -> Path:
     key, lib = _compile(files)
     if key in _loaded:
         return lib
     names = mechanism_names(files)
     present = _present_in_process(names)
-    if present and (present != set(names) or present & _names_loaded_by_us):
+    ours = {name for name in present if name in _name_origin}
+    foreign = present - ours
+    # a user folder must not silently run with the package's version of one of its mechanisms
+    clash = {name for name in ours if origin == "user" and _name_origin[name] == "package"}
+    if clash or (foreign and foreign != set(names) - ours):
+        shown = ", ".join(sorted(clash or foreign))
         raise MechanismError(
-            "these mechanisms already exist in this NEURON process under the same names, from a "
-            f"different library: {', '.join(sorted(present))}. Load your model's mechanisms before "
-            "building any neuron_ann cell (in a fresh process), or rename your mechanisms."
+            f"these mechanisms already exist in this NEURON process under the same names, from a "
+            f"different library: {shown}. Load your model's mechanisms before building any neuron_ann "
+            "cell (in a fresh process), or rename your mechanisms."
         )
     if not present:
         from neuron import h
 
         if not h.nrn_load_dll(str(lib)):
             raise MechanismError(f"NEURON could not load the compiled mechanisms '{lib}'; delete {lib.parents[1]} and retry.")
-    # else: all already present (NEURON auto-loaded ./x86_64 built from the same files)
+    # otherwise every name is already there: auto-loaded from ./x86_64, or the user's versions
+    # overriding the package's (override_package)
     _loaded[key] = lib
-    _names_loaded_by_us.update(names)
+    for name in set(names) - present:
+        _name_origin[name] = origin
+    for name in foreign:
+        _name_origin[name] = "preloaded"
     return lib

@@ -60,3 +60,26 @@ def test_convert_refuses_folder_without_templates(tmp_path):
         convert_folder(tmp_path / "empty")
     with pytest.raises(ConvertError, match="does not exist"):
         convert_folder(tmp_path / "missing")
+
+
+def test_bundled_cells_still_build_after_a_converted_model(tmp_path):
+    # a fresh process: the converted model overrides a package channel, then a bundled cell is built
+    import subprocess
+    import sys
+
+    folder = make_folder(tmp_path / "model")
+    (folder / "mechanisms" / "wbk_model.mod").write_text(
+        "NEURON { SUFFIX wbk  USEION k READ ek WRITE ik  RANGE gbar, model_marker }\n"
+        "PARAMETER { gbar = 0.0001 (S/cm2)  model_marker = 1 }\n"
+        "ASSIGNED { v (mV)  ek (mV)  ik (mA/cm2) }\n"
+        "BREAKPOINT { ik = gbar * (v - ek) }\n"
+    )
+    code = (
+        "import sys; from neuron_ann.convert import convert_folder, load_converted\n"
+        "d = convert_folder(sys.argv[1]); TwoComp = load_converted(d); c = TwoComp()\n"
+        "from neuron_ann.cells import PVBasket; p = PVBasket()\n"
+        "print('wbk from model:', p.soma(0.5).wbk.model_marker == 1)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "wbk from model: True" in proc.stdout
