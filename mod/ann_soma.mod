@@ -1,0 +1,54 @@
+COMMENT
+neuron-ann bridge: drives the soma of a swapped cell to the surrogate's voltage.
+A stiff electrode (series resistance rs) clamps v to a target that is interpolated
+linearly from v_from (at t_from) to v_to (at t_from + dt_ann) over the exchange interval.
+In the NEURON step that ends at t_spike the target is vpeak instead, so the soma's own
+threshold detectors (NetCon on soma v, pc.cell gids) fire at exactly t_spike. Outside
+that step the target is capped at vcap (below every threshold), so only predicted spikes
+cross thresholds. The POINTERs point into the bridge's per-cell buffers.
+ENDCOMMENT
+
+NEURON {
+    POINT_PROCESS ANNSoma
+    ELECTRODE_CURRENT i
+    RANGE rs, vpeak, vcap, dt_ann, vtarget, i
+    POINTER v_from, v_to, t_from, t_spike
+}
+
+UNITS {
+    (nA) = (nanoamp)
+    (mV) = (millivolt)
+}
+
+PARAMETER {
+    rs = 1e-9 (megohm)
+    vpeak = 40 (mV)
+    vcap = 1e9 (mV)
+    dt_ann = 1 (ms)
+}
+
+ASSIGNED {
+    v (mV)
+    i (nA)
+    vtarget (mV)
+    v_from (mV)
+    v_to (mV)
+    t_from (ms)
+    t_spike (ms)
+    dt (ms)
+}
+
+BREAKPOINT {
+    LOCAL tend
+    : BREAKPOINT runs at mid-step; the target is for the end of the step
+    tend = t + dt/2
+    if (t_spike >= 0 && fabs(tend - t_spike) < dt/4) {
+        vtarget = vpeak
+    } else {
+        vtarget = v_from + (v_to - v_from) * (tend - t_from) / dt_ann
+        if (vtarget > vcap) {
+            vtarget = vcap
+        }
+    }
+    i = (vtarget - v) / rs
+}

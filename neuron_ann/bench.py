@@ -1,0 +1,230 @@
+"""``neuron-ann bench``: NEURON against the surrogate for the same network, inputs and duration.
+
+Each configuration (network size, NEURON or surrogate, repeat) runs in a fresh Python
+process so that peak resident memory and NEURON's global state belong to that run alone.
+The network: ``N`` cells of the bundle's type, one synapse of the bundle's kind at each
+contact site, each driven by a Poisson NetStim from a shared pool (5 Hz per synapse),
+plus cell-to-cell NetCons (soma spike -> random excitatory synapse) with probability
+``--connectivity``. NEURON may be timed on a subset (``--neuron-cells``) and scaled
+linearly; such rows are labelled. The surrogate's wall time is split into ONNX Runtime
+time, the bridge's own time (gathering inputs, writing voltages and spikes) and the rest
+(NEURON's fixed steps and event delivery); model loading and the swap are timed apart.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+__all__ = ["bench_command", "run_one", "build_network"]
+
+INPUT_RATE_HZ = 5.0
+STIM_POOL = 200
+WEIGHT_EXC_US = 0.0005
+WEIGHT_INH_US = 0.001
+WEIGHT_RECURRENT_US = 0.001
+
+
+def _cell_class(meta):
+    qualname = meta["cell_type"].get("python_class")
+    if not qualname:
+        from .errors import NeuronAnnError
+
+        raise NeuronAnnError(
+            f"bench builds cells from a Python class, but this bundle's cell type ({meta['cell_type']['name']}) is a hoc "
+            "template only; benchmark it from your own script with swap_to_ann()."
+        )
+    module, _, name = qualname.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def build_network(bundle, n_cells: int, connectivity: float, seed: int = 1):
+    """Cells with one synapse per contact site, Poisson inputs and random recurrent NetCons."""
+    import numpy as np
+    from neuron import h
+
+    from . import celltools, mechanisms
+
+    mechanisms.load()
+    cls = _cell_class(bundle.meta)
+    rng = np.random.default_rng(seed)
+    cells = [cls(gid=i) for i in range(n_cells)]
+    keep = []
+    stims = []
+    for i in range(STIM_POOL):
+        stim = h.NetStim()
+        stim.interval = 1000.0 / INPUT_RATE_HZ
+        stim.number = 1e9
+        stim.start = 0
+        stim.noise = 1
+        stim.noiseFromRandom123(seed, i, 0)
+        stims.append(stim)
+    kinds = bundle.meta["synapse_kinds"]
+    exc_synapses = []
+    delay = max(1.0, bundle.dt_ms)
+    for cell in cells:
+        mine = []
+        for site in bundle.meta["sites"]:
+            spec = kinds[site["kind"]]
+            sec = celltools.section_by_name(cell, site["section"])
+            syn = getattr(h, spec["mechanism"])(sec(site["x"]))
+            for key, value in spec.get("params", {}).items():
+                setattr(syn, key, value)
+            nc = h.NetCon(stims[int(rng.integers(STIM_POOL))], syn)
+            nc.delay = delay
+            nc.weight[0] = WEIGHT_INH_US if spec["mechanism"].upper().startswith("GABA") else WEIGHT_EXC_US
+            keep += [syn, nc]
+            if not spec["mechanism"].upper().startswith("GABA"):
+                mine.append(syn)
+        exc_synapses.append(mine)
+    detectors = []
+    for cell in cells:
+        soma = celltools.soma_of(cell)
+        nc = h.NetCon(soma(0.5)._ref_v, None, sec=soma)
+        nc.threshold = -20
+        detectors.append(nc)
+    if connectivity > 0:
+        pairs = rng.random((n_cells, n_cells)) < connectivity
+        np.fill_diagonal(pairs, False)
+        for pre, post in zip(*np.nonzero(pairs)):
+            if not exc_synapses[post]:
+                continue
+            soma = celltools.soma_of(cells[pre])
+            syn = exc_synapses[post][int(rng.integers(len(exc_synapses[post])))]
+            nc = h.NetCon(soma(0.5)._ref_v, syn, sec=soma)
+            nc.threshold, nc.delay, nc.weight[0] = -20, max(1.5, bundle.dt_ms), WEIGHT_RECURRENT_US
+            keep.append(nc)
+    return cells, stims + keep + detectors
+
+
+def run_one(bundle_path: str, n_cells: int, mode: str, tstop: float, connectivity: float, threads=None, seed: int = 1) -> dict:
+    """One timed run in this process: ``mode`` is 'neuron' or 'ann'."""
+    import resource
+
+    from neuron import h
+
+    from . import bundle as bundle_module
+
+    h.load_file("stdrun.hoc")
+    bundle = bundle_module.load(bundle_path)
+    h.dt = 0.025
+    h.tstop = tstop
+    t0 = time.perf_counter()
+    cells, keep = build_network(bundle, n_cells, connectivity, seed)
+    result = {"mode": mode, "cells": n_cells, "build_seconds": time.perf_counter() - t0}
+    spikes = h.Vector()
+    gids = h.Vector()
+    for gid, nc in enumerate(k for k in keep if k.hname().startswith("NetCon") and k.syn() is None):
+        nc.record(spikes, gids, gid)
+    if mode == "ann":
+        from .bridge import swap_to_ann
+
+        t0 = time.perf_counter()
+        handle = swap_to_ann(bundles=[bundle], threads=threads)
+        result["swap_seconds"] = time.perf_counter() - t0
+        result["model_load_seconds"] = sum(g.model.load_seconds for g in handle.groups)
+    t0 = time.perf_counter()
+    h.finitialize(-65)
+    h.continuerun(tstop)
+    result["wall_seconds"] = time.perf_counter() - t0
+    if mode == "ann":
+        stats = next(iter(handle.stats().values()))
+        result["ort_seconds"] = stats["ort_seconds"]
+        result["bridge_seconds"] = stats["bridge_seconds"]
+        result["steps"] = stats["steps"]
+        result["providers"] = stats["providers"]
+    result["spikes"] = int(spikes.size())
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return result
+
+
+def _spawn(bundle_path, n, mode, args) -> dict:
+    cmd = [
+        sys.executable, "-m", "neuron_ann.bench", "--worker", str(bundle_path), str(n), mode,
+        str(args.tstop), str(args.connectivity), str(args.threads or 0),
+    ]
+    env = dict(os.environ)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    for line in proc.stdout.splitlines():
+        if line.startswith("BENCH "):
+            return json.loads(line[6:])
+    raise RuntimeError(f"bench worker failed ({' '.join(cmd)}):\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+
+
+def _default_bundle():
+    from .bundle import load, shipped_bundles
+    from .errors import NeuronAnnError
+
+    for path in shipped_bundles():
+        if load(path).meta["cell_type"]["name"] == "L5PC":
+            return path
+    raise NeuronAnnError("no shipped L5PC bundle is installed; pass a bundle file: neuron-ann bench BUNDLE.onnx")
+
+
+def bench_command(args) -> int:
+    """Entry point of ``neuron-ann bench``; prints a table and optionally writes JSON."""
+    bundle_path = args.bundle or _default_bundle()
+    rows = []
+    print(f"neuron-ann bench: {bundle_path}, {args.tstop:g} ms simulated, connectivity {args.connectivity:g}, "
+          f"medians of {args.repeats} runs, each in a fresh process")
+    header = f"{'cells':>6} {'NEURON s':>10} {'ANN s':>8} {'speedup':>8} {'ORT s':>8} {'bridge s':>9} {'rest s':>8} {'load s':>7} {'RSS NEURON MB':>14} {'RSS ANN MB':>11}  note"
+    print(header)
+    for n in args.cells:
+        n_neuron = min(n, args.neuron_cells) if args.neuron_cells else n
+        neuron_runs = [_spawn(bundle_path, n_neuron, "neuron", args) for _ in range(args.repeats)]
+        ann_runs = [_spawn(bundle_path, n, "ann", args) for _ in range(args.repeats)]
+        med = lambda runs, key: statistics.median(r[key] for r in runs)  # noqa: E731
+        neuron_wall = med(neuron_runs, "wall_seconds") * n / n_neuron
+        ann_wall = med(ann_runs, "wall_seconds")
+        ort = med(ann_runs, "ort_seconds")
+        bridge = med(ann_runs, "bridge_seconds")
+        note = f"NEURON timed on {n_neuron} cells, scaled x{n / n_neuron:g}" if n_neuron != n else ""
+        row = {
+            "cells": n,
+            "neuron_cells_timed": n_neuron,
+            "neuron_seconds": neuron_wall,
+            "neuron_scaled": n_neuron != n,
+            "ann_seconds": ann_wall,
+            "speedup": neuron_wall / ann_wall if ann_wall > 0 else float("inf"),
+            "ort_seconds": ort,
+            "bridge_seconds": bridge,
+            "rest_seconds": ann_wall - ort - bridge,
+            "model_load_seconds": med(ann_runs, "model_load_seconds"),
+            "swap_seconds": med(ann_runs, "swap_seconds"),
+            "ort_us_per_cell_step": 1e6 * ort / (n * max(ann_runs[0]["steps"], 1)),
+            "bridge_us_per_step": 1e6 * bridge / max(ann_runs[0]["steps"], 1),
+            "peak_rss_mb_neuron": max(r["peak_rss_mb"] for r in neuron_runs),
+            "peak_rss_mb_ann": max(r["peak_rss_mb"] for r in ann_runs),
+            "providers": ann_runs[0]["providers"],
+            "runs": {"neuron": neuron_runs, "ann": ann_runs},
+        }
+        rows.append(row)
+        print(f"{n:>6} {neuron_wall:>10.3f} {ann_wall:>8.3f} {row['speedup']:>8.1f} {ort:>8.3f} {bridge:>9.3f} "
+              f"{row['rest_seconds']:>8.3f} {row['model_load_seconds']:>7.3f} {row['peak_rss_mb_neuron']:>14.0f} "
+              f"{row['peak_rss_mb_ann']:>11.0f}  {note}", flush=True)
+    print("ORT s: ONNX Runtime time; bridge s: the bridge's own Python time per exchange step; rest: NEURON "
+          "(remaining somas' steps, event delivery). load s: model load, not in ANN s.")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"bundle": str(bundle_path), "tstop_ms": args.tstop, "connectivity": args.connectivity, "rows": rows}, f, indent=1)
+    return 0
+
+
+def _worker(argv) -> None:
+    bundle_path, n, mode, tstop, connectivity, threads = argv
+    result = run_one(bundle_path, int(n), mode, float(tstop), float(connectivity), threads=int(threads) or None)
+    print("BENCH " + json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        _worker(sys.argv[2:])
+    else:
+        from .cli import main
+
+        sys.exit(main(["bench", *sys.argv[1:]]))

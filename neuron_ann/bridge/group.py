@@ -1,0 +1,236 @@
+"""One cell type's swapped cells: their NMODL stand-ins, buffers and the exchange step.
+
+Buffers are hoc Vectors allocated once (NMODL POINTERs point into them; they are never
+resized) with numpy views for the step:
+
+- ``inputs`` [cells * sites]: summed NetCon weights per contact site (``ANNInput``);
+- ``current`` [cells]: integral of the soma current sources over the interval (``ANNCurrent``);
+- ``v_from``, ``v_to``, ``t_spike`` [cells] and ``t_from`` [1]: read by ``ANNSoma``.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+
+import numpy as np
+from neuron import h
+
+from ..runtime import StepModel
+from .plan import GroupPlan, check_dt
+
+__all__ = ["TypeGroup", "EXCHANGE_EPS_MS"]
+
+#: the exchange callback for t_k runs at t_k - EXCHANGE_EPS_MS, so events at exactly t_k
+#: belong to the next interval, as in the dataset's [t_{k-1}, t_k) bins
+EXCHANGE_EPS_MS = 1e-6
+
+
+def _vector(n: int):
+    vec = h.Vector(max(int(n), 1))
+    return vec, vec.as_numpy()
+
+
+class TypeGroup:
+    """The swapped cells of one bundle and their batched step."""
+
+    def __init__(self, plan: GroupPlan, providers=None, threads=None):
+        self.bundle = plan.bundle
+        self.type_name = plan.type_name
+        self.cells = [c.cell for c in plan.cells]
+        self.somas = [c.soma for c in plan.cells]
+        self.n_cells = len(self.cells)
+        meta = self.bundle.meta
+        self.dt_ms = self.bundle.dt_ms
+        self.n_sites = len(meta["sites"])
+        self.model = StepModel(self.bundle, self.n_cells, providers=providers, threads=threads)
+        self.site_columns = np.array(self.bundle.site_columns(), dtype=np.intp)
+        # usual layout: the site columns are one contiguous block, copied with a slice (much faster than fancy indexing)
+        first = int(self.site_columns[0]) if self.n_sites else 0
+        contiguous = self.n_sites > 0 and np.array_equal(self.site_columns, np.arange(first, first + self.n_sites))
+        self._site_target = np.s_[:, first : first + self.n_sites] if contiguous else np.s_[:, self.site_columns]
+        self.current_column = self.bundle.current_input_index()
+        self.v_column = self.bundle.output_index("soma_v")
+        self.spike_column = self.bundle.output_index("spike_prob")
+        self.offset_column = self.bundle.output_index("readout", "spike_offset")
+        self.spike_threshold = float(meta["spike_threshold"])
+        self._inputs_vec, self.inputs = _vector(self.n_cells * self.n_sites)
+        self._current_vec, self.current = _vector(self.n_cells)
+        self._v_from_vec, self.v_from = _vector(self.n_cells)
+        self._v_to_vec, self.v_to = _vector(self.n_cells)
+        self._t_from_vec, self.t_from = _vector(1)
+        self._t_spike_vec, self.t_spike = _vector(self.n_cells)
+        self.readout_columns = [i for i, o in enumerate(meta["outputs"]) if o["kind"] == "readout" and o["name"] != "spike_offset"]
+        self.readout_names = [meta["outputs"][i]["name"] for i in self.readout_columns]
+        n_ro = len(self.readout_columns)
+        self._ro_from_vec, self.ro_from = _vector(n_ro * self.n_cells)
+        self._ro_to_vec, self.ro_to = _vector(n_ro * self.n_cells)
+        self.ro_from2 = self.ro_from[: n_ro * self.n_cells].reshape(n_ro, self.n_cells) if n_ro else None
+        self.ro_to2 = self.ro_to[: n_ro * self.n_cells].reshape(n_ro, self.n_cells) if n_ro else None
+        self.readouts = {}  # (cell index, readout name) -> (ANNReadout, segment or None, variable or None)
+        self.captures = {}  # (cell index, site) -> ANNInput
+        self.kept_sections = []  # per cell: readout sections kept alive
+        self.clamps = []  # (cell index, ANNSoma)
+        self.current_probes = []  # ANNCurrent
+        self.current_sources = []  # the user's IClamps read by current_probes
+        self.k = 0
+        self.emitted_cells: list = []  # per step with spikes: cell indices
+        self.emitted_times: list = []  # per step with spikes: spike times (ms)
+        self.steps = 0
+        self.bridge_seconds = 0.0
+        self.running = False
+
+    # --- building -------------------------------------------------------------------
+    def capture(self, cell_index: int, site: int):
+        """The ANNInput that sums events for (cell, site), created on first use."""
+        key = (cell_index, site)
+        if key not in self.captures:
+            cap = h.ANNInput()
+            h.setpointer(self._inputs_vec._ref_x[cell_index * self.n_sites + site], "acc", cap)
+            self.captures[key] = cap
+        return self.captures[key]
+
+    def add_current_probe(self, cell_index: int, source):
+        self.current_sources.append(source)
+        probe = h.ANNCurrent(self.somas[cell_index](0.5))
+        h.setpointer(source._ref_i, "src", probe)
+        h.setpointer(self._current_vec._ref_x[cell_index], "acc", probe)
+        self.current_probes.append(probe)
+
+    def add_clamps(self, cell_index: int):
+        for seg in self.somas[cell_index]:
+            clamp = h.ANNSoma(seg)
+            h.setpointer(self._v_from_vec._ref_x[cell_index], "v_from", clamp)
+            h.setpointer(self._v_to_vec._ref_x[cell_index], "v_to", clamp)
+            h.setpointer(self._t_from_vec._ref_x[0], "t_from", clamp)
+            h.setpointer(self._t_spike_vec._ref_x[cell_index], "t_spike", clamp)
+            clamp.dt_ann = self.dt_ms
+            self.clamps.append((cell_index, clamp))
+
+    def add_readouts(self, cell_index: int, kept: dict) -> None:
+        """One ANNReadout per readout output; v/cai/ina/ik readouts also drive the kept section's variable."""
+        for r, column in enumerate(self.readout_columns):
+            out = self.bundle.meta["outputs"][column]
+            variable = out.get("variable")
+            sec = kept.get(out.get("section"))
+            if sec is not None and variable in ("v", "cai", "ina", "ik"):
+                seg = sec(out.get("x", 0.5))
+                if variable != "v" and not hasattr(seg, f"_ref_{variable}"):
+                    sec.insert({"cai": "ca_ion", "ina": "na_ion", "ik": "k_ion"}[variable])
+            else:
+                seg, variable = self.somas[cell_index](0.5), None
+            pp = h.ANNReadout(seg)
+            slot = r * self.n_cells + cell_index
+            h.setpointer(self._ro_from_vec._ref_x[slot], "v_from", pp)
+            h.setpointer(self._ro_to_vec._ref_x[slot], "v_to", pp)
+            h.setpointer(self._t_from_vec._ref_x[0], "t_from", pp)
+            if variable is not None:
+                h.setpointer(getattr(seg, f"_ref_{variable}"), "target", pp)
+            pp.dt_ann = self.dt_ms
+            self.readouts[(cell_index, out["name"])] = (pp, seg, variable)
+
+    # --- running --------------------------------------------------------------------
+    def initialize(self, vpeak: float, vcap: float) -> None:
+        """At finitialize: warmed-up state, zero buffers, run step 0 on zero input, schedule t_1."""
+        self.steps_per_exchange = check_dt(self.bundle)
+        for _, clamp in self.clamps:
+            clamp.vpeak = vpeak
+            clamp.vcap = vcap
+        last = self.model.reset()
+        v0 = float(last[self.v_column]) if last is not None else float(h.v_init)
+        self.v_to[:] = v0
+        if self.readout_columns:
+            self.ro_to2[:] = last[self.readout_columns][:, None] if last is not None else 0.0
+            for (cell_index, name), (pp, seg, variable) in self.readouts.items():
+                value = float(self.ro_to2[self.readout_names.index(name), cell_index])
+                pp.value = value
+                if variable is not None:
+                    setattr(seg, variable, value)
+        for soma in self.somas:
+            for seg in soma:
+                seg.v = v0
+        self.inputs[:] = 0.0
+        self.current[:] = 0.0
+        self.emitted_cells.clear()
+        self.emitted_times.clear()
+        self.k = 0
+        self.model.x[...] = 0.0
+        self._advance(0.0)
+        self.running = True
+        h.CVode().event(self.dt_ms - EXCHANGE_EPS_MS, self._on_exchange)
+
+    def _on_exchange(self) -> None:
+        if not self.running:
+            return
+        # no cyclic garbage collection inside a NEURON step: freeing a point process while
+        # NEURON's mechanism storage is frozen aborts the process
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._exchange()
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+
+    def _exchange(self) -> None:
+        t0 = time.perf_counter()
+        ort0 = self.model.ort_seconds
+        self.k += 1
+        t_k = self.k * self.dt_ms
+        x = self.model.x
+        x[self._site_target] = self.inputs.reshape(self.n_cells, self.n_sites)
+        if self.current_column is not None:
+            x[:, self.current_column] = self.current * (1.0 / self.dt_ms)
+        self.inputs[:] = 0.0
+        self.current[:] = 0.0
+        self._advance(t_k)
+        h.CVode().event(t_k + self.dt_ms - EXCHANGE_EPS_MS, self._on_exchange)
+        self.bridge_seconds += (time.perf_counter() - t0) - (self.model.ort_seconds - ort0)
+
+    def _advance(self, t_k: float) -> None:
+        y = self.model.step()
+        self.steps += 1
+        self.v_from[:] = self.v_to
+        self.v_to[:] = y[:, self.v_column]
+        self.t_from[0] = t_k
+        if self.readout_columns:
+            self.ro_from2[...] = self.ro_to2
+            self.ro_to2[...] = y[:, self.readout_columns].T
+        if self.spike_column is None:
+            self.t_spike[:] = -1.0
+            return
+        spiking = y[:, self.spike_column] > self.spike_threshold
+        if not spiking.any():
+            self.t_spike[:] = -1.0
+            return
+        dt = h.dt
+        if self.offset_column is not None:
+            offset = y[:, self.offset_column].astype(np.float64)
+        else:
+            offset = np.full(self.n_cells, self.dt_ms / 2)
+        steps = np.clip(np.rint(offset / dt), 1, self.steps_per_exchange)
+        times = t_k + steps * dt
+        self.t_spike[:] = np.where(spiking, times, -1.0)
+        cells = np.nonzero(spiking)[0]
+        self.emitted_cells.append(cells)
+        self.emitted_times.append(times[cells])
+
+    def stop(self) -> None:
+        self.running = False
+
+    def release(self) -> None:
+        """Drop every NMODL object now (never leave them to the cyclic garbage collector)."""
+        self.running = False
+        self.readouts.clear()
+        self.clamps.clear()
+        self.current_probes.clear()
+        self.current_sources.clear()
+        self.captures.clear()
+
+    def spike_times(self) -> list:
+        """Emitted spike times per cell (ms), in the order of ``self.cells``."""
+        out = [[] for _ in range(self.n_cells)]
+        for cells, times in zip(self.emitted_cells, self.emitted_times):
+            for c, t in zip(cells.tolist(), times.tolist()):
+                out[c].append(t)
+        return [np.array(v) for v in out]

@@ -1,0 +1,178 @@
+"""Saving what :func:`swap_back` needs before the swap deletes a cell's sections, and rebuilding it.
+
+Per deleted section: name, parent and connection points, nseg, L/diam or 3-d points, Ra,
+cm, density mechanisms with per-segment values, ion values; per point process on it: its
+mechanism, location and PARAMETER values (NEURON resets them when an unlocated point
+process is located again); and which attributes of the cell held the section.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from neuron import h, nrn
+
+from ..celltools import relative_name
+
+__all__ = ["SectionRecord", "CellRecord", "save_cell", "restore_cell", "point_process_params", "soma_mechanisms"]
+
+# range variables psection lists that are not settable or are recomputed at finitialize
+_ION_SKIP_SUFFIX = ("_dv_",)
+
+
+def point_process_params(pp) -> dict:
+    """PARAMETER values of a located point process, by name."""
+    name = pp.hname().split("[")[0]
+    ms = h.MechanismStandard(name, 1)
+    ref = h.ref("")
+    params = {}
+    for i in range(int(ms.count())):
+        ms.name(ref, i)
+        try:
+            params[ref[0]] = float(getattr(pp, ref[0]))
+        except (TypeError, AttributeError):  # array parameters
+            pass
+    return params
+
+
+@dataclass
+class SectionRecord:
+    name: str
+    parent: str | None
+    parent_x: float
+    child_x: float
+    nseg: int
+    L: float
+    diam: list
+    pt3d: list
+    Ra: float
+    cm: list
+    mechanisms: dict
+    ions: dict
+
+
+@dataclass
+class CellRecord:
+    """Everything needed to rebuild one cell's deleted sections."""
+
+    sections: list = field(default_factory=list)  # SectionRecord, in creation order
+    point_processes: list = field(default_factory=list)  # (pp, relative section name, x, params)
+    attributes: list = field(default_factory=list)  # (attribute, index or None, section name)
+    section_lists: list = field(default_factory=list)  # (attribute, [section names in order])
+    soma_mechanisms: dict = field(default_factory=dict)
+
+
+def soma_mechanisms(soma) -> dict:
+    """Density mechanisms of the soma with per-segment values (psection's layout)."""
+    return {name: {var: list(values) for var, values in vars_.items()} for name, vars_ in soma.psection()["density_mechs"].items()}
+
+
+def _is_section_list(value) -> bool:
+    if type(value).__name__ == "SectionList":
+        return True
+    return type(value).__name__ == "HocObject" and value.hname().startswith("SectionList[")
+
+
+def _record_section(sec) -> SectionRecord:
+    ps = sec.psection()
+    parent_seg = sec.parentseg()
+    return SectionRecord(
+        name=relative_name(sec),
+        parent=relative_name(parent_seg.sec) if parent_seg is not None else None,
+        parent_x=parent_seg.x if parent_seg is not None else 0.0,
+        child_x=h.section_orientation(sec=sec),
+        nseg=sec.nseg,
+        L=sec.L,
+        diam=[seg.diam for seg in sec],
+        pt3d=[(sec.x3d(i), sec.y3d(i), sec.z3d(i), sec.diam3d(i)) for i in range(int(sec.n3d()))],
+        Ra=sec.Ra,
+        cm=list(ps["cm"]),
+        mechanisms={name: {var: list(values) for var, values in vars_.items()} for name, vars_ in ps["density_mechs"].items()},
+        ions={ion: {var: list(values) for var, values in vars_.items() if not var.endswith(_ION_SKIP_SUFFIX)} for ion, vars_ in ps["ions"].items()},
+    )
+
+
+def save_cell(cell, doomed: list, soma) -> CellRecord:
+    """Record ``doomed`` sections of ``cell`` (all but the soma), their point processes and references."""
+    record = CellRecord()
+    doomed_set = set(doomed)
+    for sec in doomed:
+        record.sections.append(_record_section(sec))
+        for seg in sec:
+            for pp in seg.point_processes():
+                record.point_processes.append((pp, relative_name(sec), seg.x, point_process_params(pp)))
+    record.soma_mechanisms = soma_mechanisms(soma)
+    if type(cell).__name__ == "HocObject":
+        return record  # template-owned sections cannot be recreated; swap_back refuses hoc cells
+    for attr, value in list(vars(cell).items()):
+        if isinstance(value, nrn.Section) and value in doomed_set:
+            record.attributes.append((attr, None, relative_name(value)))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, nrn.Section) and item in doomed_set:
+                    record.attributes.append((attr, i, relative_name(item)))
+        elif _is_section_list(value):
+            names = [relative_name(s) for s in value]
+            if any(s in doomed_set for s in value):
+                record.section_lists.append((attr, names))
+    return record
+
+
+def restore_cell(cell, record: CellRecord, soma) -> None:
+    """Rebuild the deleted sections of ``cell`` from ``record`` and put everything back."""
+    by_name = {relative_name(soma): soma}
+    for rec in record.sections:
+        by_name[rec.name] = h.Section(name=rec.name, cell=cell)
+    for rec in record.sections:
+        sec = by_name[rec.name]
+        if rec.parent is not None and rec.parent in by_name:
+            sec.connect(by_name[rec.parent](rec.parent_x), rec.child_x)
+    for rec in record.sections:
+        sec = by_name[rec.name]
+        if rec.pt3d:
+            for x, y, z, d in rec.pt3d:
+                sec.pt3dadd(x, y, z, d)
+        else:
+            sec.L = rec.L
+        sec.nseg = rec.nseg
+        if not rec.pt3d:
+            for seg, d in zip(sec, rec.diam):
+                seg.diam = d
+        sec.Ra = rec.Ra
+        for seg, c in zip(sec, rec.cm):
+            seg.cm = c
+        _restore_mechanisms(sec, rec.mechanisms)
+        for ion, vars_ in rec.ions.items():
+            for var, values in vars_.items():
+                for seg, value in zip(sec, values):
+                    try:
+                        setattr(seg, var, value)
+                    except (AttributeError, TypeError, ValueError):
+                        pass
+    for pp, name, x, params in record.point_processes:
+        pp.loc(by_name[name](x))
+        for key, value in params.items():
+            setattr(pp, key, value)
+    _restore_mechanisms(soma, record.soma_mechanisms)
+    for attr, index, name in record.attributes:
+        if index is None:
+            setattr(cell, attr, by_name[name])
+        else:
+            getattr(cell, attr)[index] = by_name[name]
+    for attr, names in record.section_lists:
+        section_list = getattr(cell, attr)
+        for sec in list(section_list):
+            section_list.remove(sec=sec)
+        for name in names:
+            section_list.append(by_name[name])
+
+
+def _restore_mechanisms(sec, mechanisms: dict) -> None:
+    for mech, vars_ in mechanisms.items():
+        sec.insert(mech)
+        for var, values in vars_.items():
+            for seg, value in zip(sec, values):
+                try:
+                    setattr(getattr(seg, mech), var, value)
+                except (AttributeError, TypeError, ValueError):
+                    pass  # read-only or array variables are recomputed at finitialize

@@ -1,0 +1,280 @@
+"""Inspecting the model before a swap: every refusal happens here, before anything changes.
+
+:func:`make_plan` looks at the chosen cells, their point processes and every NetCon, and
+returns a :class:`Plan` that says which NetCon goes to which (cell, contact site), which
+current sources feed which soma, and which sections will be deleted. Anything the
+surrogate cannot honour raises :class:`~neuron_ann.errors.SwapError` naming the object
+and the fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from neuron import h
+
+from .. import celltools
+from ..bundle import Bundle
+from ..errors import SwapError
+
+__all__ = ["CURRENT_SOURCES", "Plan", "GroupPlan", "make_plan", "check_cvode", "check_dt", "describe_netcon", "all_objects"]
+
+#: point processes on a swapped soma that the bundle's current input stands for
+CURRENT_SOURCES = ("IClamp",)
+
+#: relative tolerance when comparing a synapse's parameters with the bundle's synapse kind
+PARAM_RTOL = 1e-9
+
+
+def all_objects(template: str) -> list:
+    """A snapshot of every live hoc object of ``template`` (e.g. "NetCon").
+
+    The garbage collector is paused while the snapshot is taken: freeing a hoc object
+    mid-iteration shrinks NEURON's live list and makes ``List.o(i)`` fail.
+    """
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        live = h.List(template)
+        return [live.o(i) for i in range(int(live.count()))]
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def describe_netcon(nc) -> str:
+    """``NetCon[3] (NetStim[0] -> AMPA_NMDA[2] on BallHH[0].soma(0.5))``-style text."""
+    pre = nc.pre()
+    seg = nc.preseg()
+    if pre is not None:
+        source = pre.hname()
+    elif seg is not None:
+        source = f"{seg.sec.name()}({seg.x:g}).v"
+    else:
+        source = "no source"
+    target = nc.syn()
+    if target is None:
+        where = "no target"
+    else:
+        where = target.hname()
+        if target.has_loc():
+            seg_t = target.get_segment()
+            where += f" on {seg_t.sec.name()}({seg_t.x:g})"
+    return f"{nc.hname()} ({source} -> {where})"
+
+
+def check_cvode() -> None:
+    if h.CVode().active():
+        raise SwapError(
+            "CVode (variable time step) is active, but swapped cells advance in fixed exchange steps "
+            "that must line up with NEURON's fixed time step; call h.CVode().active(False) before the run."
+        )
+
+
+def check_dt(bundle: Bundle) -> int:
+    """Number of NEURON steps per exchange step; refuses when the bundle's dt is not a multiple of h.dt."""
+    steps = bundle.dt_ms / h.dt
+    if abs(steps - round(steps)) > 1e-6 or round(steps) < 1:
+        raise SwapError(
+            f"the {bundle.name} surrogate steps every {bundle.dt_ms:g} ms, which is not a whole number of "
+            f"NEURON time steps (h.dt = {h.dt:g} ms); set h.dt to {bundle.dt_ms:g} divided by a whole number."
+        )
+    return int(round(steps))
+
+
+#: readout variables written into a kept section's NEURON variable
+SECTION_READOUTS = ("v", "cai", "ina", "ik")
+
+
+@dataclass
+class CellPlan:
+    cell: object
+    soma: object
+    doomed: list  # sections to delete
+    kept: list = field(default_factory=list)  # readout sections kept (disconnected, driven by ANNReadout)
+
+
+@dataclass
+class GroupPlan:
+    """The cells of one type and how their inputs reach the surrogate."""
+
+    bundle: Bundle
+    type_name: str
+    cells: list = field(default_factory=list)  # CellPlan
+    inputs: list = field(default_factory=list)  # (netcon, cell index, site index, synapse)
+    currents: list = field(default_factory=list)  # (cell index, current source point process)
+
+
+@dataclass
+class Plan:
+    groups: list  # GroupPlan
+    section_owner: dict  # section -> (group, cell index)
+
+
+def _kind_of(pp, bundle: Bundle) -> tuple[str | None, str]:
+    """The bundle's synapse kind that ``pp`` is, or (None, reason)."""
+    mechanism = pp.hname().split("[")[0]
+    kinds = bundle.meta["synapse_kinds"]
+    reasons = []
+    for kind, spec in kinds.items():
+        if spec["mechanism"] != mechanism:
+            continue
+        bad = []
+        for name, expected in spec.get("params", {}).items():
+            try:
+                actual = float(getattr(pp, name))
+            except (AttributeError, TypeError):
+                bad.append(f"{name} is missing")
+                continue
+            if abs(actual - expected) > PARAM_RTOL * max(abs(expected), 1e-12):
+                bad.append(f"{name} = {actual:g} (trained with {expected:g})")
+        if not bad:
+            return kind, ""
+        reasons.append(f"kind {kind!r} expects {spec.get('params', {})}, but {', '.join(bad)}")
+    if not reasons:
+        known = ", ".join(f"{k!r} ({v['mechanism']})" for k, v in kinds.items())
+        return None, f"its mechanism {mechanism} is not one the surrogate was trained on (synapse kinds: {known})"
+    return None, "; ".join(reasons)
+
+
+def _nearest_site(cell, sec, x, kind, bundle, cache, type_name) -> int:
+    key = (type_name, celltools.relative_name(sec), round(x, 9), kind)
+    if key not in cache:
+        best, best_distance = None, None
+        for i, site in enumerate(bundle.meta["sites"]):
+            if site["kind"] != kind:
+                continue
+            site_sec = celltools.section_by_name(cell, site["section"])
+            distance = h.distance(sec(x), site_sec(site["x"]))
+            if best is None or distance < best_distance - 1e-12:
+                best, best_distance = i, distance
+        cache[key] = best
+    return cache[key]
+
+
+def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
+    """Check everything and decide the mapping; changes nothing.
+
+    Args:
+        cells: the cells to swap.
+        candidates: bundles in order of precedence.
+        type_of: cell -> type name.
+        bundle_for: (type name, candidates) -> Bundle or None.
+    """
+    check_cvode()
+    groups: dict[int, GroupPlan] = {}
+    section_owner = {}
+    soma_of_cell = {}
+    for cell in cells:
+        type_name = type_of(cell)
+        bundle = bundle_for(type_name, candidates)
+        if bundle is None:
+            known = sorted({b.meta["cell_type"].get("python_class") or b.meta["cell_type"].get("hoc_template") for b in candidates})
+            raise SwapError(
+                f"no surrogate bundle for {cell!r} (type {type_name}); bundles exist for: {', '.join(known) or 'none'}. "
+                "Pass bundles=[path] or neuron_ann.bridge.register_bundle(path), or leave this cell out of cells=."
+            )
+        problems = celltools.fingerprints_match(bundle.meta["cell_type"].get("fingerprint", {}), celltools.fingerprint(cell))
+        if problems:
+            raise SwapError(
+                f"bundle '{bundle.path}' was trained on a different {type_name} layout than {cell!r}: "
+                + "; ".join(problems)
+                + ". Train a bundle for this cell layout ('neuron-ann train') or build the cell as the bundle expects."
+            )
+        check_dt(bundle)
+        group = groups.setdefault(id(bundle), GroupPlan(bundle=bundle, type_name=type_name))
+        soma = celltools.soma_of(cell)
+        sections = celltools.cell_sections(cell)
+        readout_names = {
+            o["section"] for o in bundle.meta["outputs"] if o["kind"] == "readout" and o.get("variable") in SECTION_READOUTS
+        }
+        kept = [sec for sec in sections if sec != soma and celltools.relative_name(sec) in readout_names]
+        doomed = [sec for sec in sections if sec != soma and sec not in kept]
+        index = len(group.cells)
+        group.cells.append(CellPlan(cell=cell, soma=soma, doomed=doomed, kept=kept))
+        soma_of_cell[(id(group), index)] = soma
+        for sec in sections:
+            if sec in section_owner:
+                raise SwapError(f"{cell!r} is listed twice in cells=; pass each cell once.")
+            section_owner[sec] = (group, index)
+
+    mt = h.MechanismType(1)
+    targeted = {}
+    netcons = all_objects("NetCon")
+    for nc in netcons:
+        target = nc.syn()
+        if target is not None and not nc.valid():
+            if target.has_loc() and target.get_segment().sec in section_owner:
+                raise SwapError(
+                    f"{nc.hname()} targets {target.hname()} on a cell to be swapped, but its source object was freed: "
+                    "NEURON can neither retarget it nor run with it once the synapse's section is deleted. "
+                    f"Drop every reference to {nc.hname()} (e.g. 'del nc') before swap_to_ann()."
+                )
+            continue  # delivers nothing and touches no swapped cell
+        if target is not None and target.has_loc():
+            seg = target.get_segment()
+            if seg.sec in section_owner:
+                targeted.setdefault(target, []).append(nc)
+    site_cache = {}
+    for sec, (group, index) in section_owner.items():
+        soma = group.cells[index].soma
+        for seg in sec:
+            for pp in seg.point_processes():
+                mechanism = pp.hname().split("[")[0]
+                if pp in targeted:
+                    kind, reason = _kind_of(pp, group.bundle)
+                    if kind is None:
+                        raise SwapError(
+                            f"synapse {pp.hname()} on {sec.name()}({seg.x:g}) of {group.cells[index].cell!r} receives "
+                            f"NetCons, but {reason}. Use the synapse kind the surrogate was trained on, or train a bundle "
+                            "with this synapse kind."
+                        )
+                    site = _nearest_site(group.cells[index].cell, sec, seg.x, kind, group.bundle, site_cache, group.type_name)
+                    for nc in targeted[pp]:
+                        if nc.delay < group.bundle.dt_ms - 1e-9:
+                            raise SwapError(
+                                f"{describe_netcon(nc)} has delay {nc.delay:g} ms, shorter than the {group.type_name} "
+                                f"surrogate's exchange step of {group.bundle.dt_ms:g} ms, so its events could not reach "
+                                f"the surrogate in time; make its delay at least {group.bundle.dt_ms:g} ms."
+                            )
+                        group.inputs.append((nc, index, site, pp))
+                    continue
+                mt.select(mechanism)
+                if mechanism in CURRENT_SOURCES and sec == soma:
+                    if group.bundle.current_input_index() is None:
+                        raise SwapError(
+                            f"{pp.hname()} injects current into {sec.name()}, but the {group.type_name} surrogate has no "
+                            "somatic current input; remove the current source or use a bundle trained with current input."
+                        )
+                    group.currents.append((index, pp))
+                elif mechanism.startswith("ANN"):
+                    raise SwapError(f"{group.cells[index].cell!r} is already swapped; call swap_back() first.")
+                elif mt.is_netcon_target(int(mt.selected())):
+                    pass  # an unconnected synapse does nothing; it is kept for swap_back
+                else:
+                    where = "the soma" if sec == soma else sec.name()
+                    raise SwapError(
+                        f"{pp.hname()} on {sec.name()}({seg.x:g}) of {group.cells[index].cell!r} is not something the "
+                        f"{group.type_name} surrogate models (it takes synaptic events and current from "
+                        f"{', '.join(CURRENT_SOURCES)} on the soma, not a {mechanism} on {where}); remove it before swap_to_ann()."
+                    )
+    for nc in netcons:
+        pre = nc.pre()
+        seg = nc.preseg()
+        if seg is not None and seg.sec in section_owner:
+            group, index = section_owner[seg.sec]
+            if seg.sec != group.cells[index].soma:
+                raise SwapError(
+                    f"{describe_netcon(nc)} detects spikes on {seg.sec.name()}, a section the swap deletes; "
+                    f"the surrogate emits spikes at the soma: make the NetCon's source {celltools.relative_name(group.cells[index].soma)}(0.5)._ref_v."
+                )
+        elif pre is not None and pre.has_loc():
+            loc = pre.get_segment()
+            if loc.sec in section_owner:
+                raise SwapError(
+                    f"{describe_netcon(nc)} takes events from {pre.hname()} on {loc.sec.name()} of a swapped cell, which "
+                    "the surrogate does not model; use the soma's voltage (soma(0.5)._ref_v) as the spike source."
+                )
+    return Plan(groups=list(groups.values()), section_owner=section_owner)

@@ -1,0 +1,71 @@
+"""A gid ring of BallHH cells, swapped to a tiny bundle, run with ParallelContext.
+
+Usage: [mpiexec -n N] python tests/mpi_ring.py BUNDLE OUT.json [--detailed]
+Each rank builds and swaps only the cells it owns (gid % nhost == rank).
+"""
+
+import json
+import sys
+
+from neuron import h
+
+h.nrnmpi_init()
+pc = h.ParallelContext()
+
+import neuron_ann  # noqa: E402
+from neuron_ann.cells import BallHH  # noqa: E402
+
+N_CELLS = 6
+TSTOP = 30.0
+
+
+def main(bundle_path, out_path, detailed=False):
+    h.load_file("stdrun.hoc")
+    rank, nhost = int(pc.id()), int(pc.nhost())
+    keep = []
+    cells = {}
+    for gid in range(N_CELLS):
+        if gid % nhost != rank:
+            continue
+        cell = BallHH(gid=gid)
+        cells[gid] = cell
+        pc.set_gid2node(gid, rank)
+        nc = h.NetCon(cell.soma(0.5)._ref_v, None, sec=cell.soma)
+        nc.threshold = -20
+        pc.cell(gid, nc)
+        syn = cell.add_synapse("exc", cell.soma)
+        if gid == 0:
+            stim = h.NetStim()
+            stim.start, stim.interval, stim.number, stim.noise = 0.4, 4.0, 6, 0
+            drive = h.NetCon(stim, syn)
+            drive.delay, drive.weight[0] = 1.0, 0.5
+            keep += [stim, drive]
+        keep.append(syn)
+        cell.syn = syn
+    for gid in range(N_CELLS):  # ring: gid-1 -> gid, plus gid-2 -> gid
+        if gid in cells:
+            for pre, w, d in (((gid - 1) % N_CELLS, 0.35, 1.5), ((gid - 2) % N_CELLS, 0.1, 2.25)):
+                nc = pc.gid_connect(pre, cells[gid].syn)
+                nc.weight[0], nc.delay = w, d
+                keep.append(nc)
+    if not detailed:
+        handle = neuron_ann.swap_to_ann(bundles=[bundle_path])
+        assert len(handle.cells) == len(cells)
+    tvec, idvec = h.Vector(), h.Vector()
+    pc.spike_record(-1, tvec, idvec)
+    pc.set_maxstep(10)
+    h.finitialize(-65)
+    pc.psolve(TSTOP)
+    mine = [(float(t), int(g)) for t, g in zip(tvec, idvec)]
+    everything = pc.py_gather(mine, 0)
+    if rank == 0:
+        raster = sorted(x for part in everything for x in part)
+        with open(out_path, "w") as f:
+            json.dump({"nhost": nhost, "raster": raster}, f)
+    pc.barrier()
+    pc.done()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], "--detailed" in sys.argv)
+    h.quit()

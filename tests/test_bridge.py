@@ -1,0 +1,334 @@
+"""swap_to_ann with tiny exact bundles: inputs, spikes, run loop, hybrid networks, swap_back."""
+
+import numpy as np
+import pytest
+from neuron import h
+
+import neuron_ann
+from neuron_ann.cells import BallHH, PVBasket
+from neuron_ann.errors import SwapError
+
+import tiny_bundles as tb
+
+DT_MS = 1.0
+
+
+@pytest.fixture(scope="module")
+def ball_path(tmp_path_factory):
+    return tb.ballhh_bundle(tmp_path_factory.mktemp("b") / "ball.onnx", threshold=0.3)
+
+
+@pytest.fixture(scope="module")
+def pv_path(tmp_path_factory):
+    return tb.pvbasket_bundle(tmp_path_factory.mktemp("p") / "pv.onnx", threshold=0.3)
+
+
+def _stim(start, interval=2.0, number=5):
+    stim = h.NetStim()
+    stim.start, stim.interval, stim.number, stim.noise = start, interval, number, 0
+    return stim
+
+
+def _detector(cell, threshold=-20.0):
+    nc = h.NetCon(cell.soma(0.5)._ref_v, None, sec=cell.soma)
+    nc.threshold = threshold
+    vec = h.Vector()
+    nc.record(vec)
+    return nc, vec
+
+
+def _expected_spikes(arrivals, weights, threshold, tstop, dt=DT_MS):
+    """Spike times of a decay-0 tiny bundle: interval [k, k+1) sums to >= threshold -> spike at k+1 + dt/2."""
+    bins = {}
+    for t, w in zip(arrivals, weights):
+        k = int(np.floor(t / dt + 1e-9))
+        bins[k] = bins.get(k, 0.0) + w
+    return sorted((k + 1) * dt + dt / 2 for k, total in bins.items() if total >= threshold - 1e-6 and (k + 1) * dt + dt / 2 <= tstop)
+
+
+def test_spikes_reach_targets_at_spike_time_plus_delay(ball_path):
+    cells = [BallHH(gid=i) for i in range(2)]
+    stim = _stim(0.3)
+    syn = cells[0].add_synapse("exc", cells[0].soma)
+    nc_in = h.NetCon(stim, syn)
+    nc_in.weight[0], nc_in.delay = 0.5, 1.0
+    _, spikes0 = _detector(cells[0])
+    # targets: an artificial cell (IntFire1 fires on arrival) and the other, swapped cell
+    art = h.IntFire1()
+    art.tau = 1e9
+    art.refrac = 0
+    to_art = h.NetCon(cells[0].soma(0.5)._ref_v, art, sec=cells[0].soma)
+    to_art.threshold, to_art.weight[0], to_art.delay = -20, 2.0, 3.7
+    art_out = h.Vector()
+    rec_art = h.NetCon(art, None)
+    rec_art.record(art_out)
+    syn1 = cells[1].add_synapse("exc", cells[1].soma)
+    to_cell = h.NetCon(cells[0].soma(0.5)._ref_v, syn1, sec=cells[0].soma)
+    to_cell.threshold, to_cell.weight[0], to_cell.delay = -20, 0.4, 2.25
+    _, spikes1 = _detector(cells[1])
+    handle = neuron_ann.swap_to_ann(bundles=[ball_path])
+    assert len(handle.cells) == 2
+    h.finitialize(-65)
+    h.continuerun(14)
+    emitted0 = handle.spike_times(cells[0])
+    expected0 = _expected_spikes([0.3 + 2 * i + 1.0 for i in range(5)], [0.5] * 5, 0.3, 14)
+    assert np.allclose(emitted0, expected0, atol=1e-9)
+    assert np.allclose(np.array(spikes0), emitted0, atol=1e-9)
+    arrivals = emitted0 + 3.7
+    assert np.allclose(np.array(art_out), arrivals[arrivals <= 14], atol=1e-9)
+    expected1 = _expected_spikes(list(emitted0 + 2.25), [0.4] * len(emitted0), 0.3, 14)
+    assert np.allclose(np.array(spikes1), expected1, atol=1e-9)
+    assert np.allclose(handle.spike_times(cells[1]), expected1, atol=1e-9)
+
+
+def test_weights_delays_and_active_after_swap(ball_path):
+    cell = BallHH()
+    syn_a = cell.add_synapse("exc", cell.soma)
+    syn_b = cell.add_synapse("exc", cell.soma, 0.2)  # many synapses per site
+    stim = _stim(0.5, interval=3.0, number=3)
+    nc_a = h.NetCon(stim, syn_a)
+    nc_b = h.NetCon(stim, syn_b)
+    nc_a.delay = nc_b.delay = 1.0
+    nc_a.weight[0], nc_b.weight[0] = 0.1, 0.2
+    vrec = h.Vector().record(cell.soma(0.5)._ref_v)
+    neuron_ann.swap_to_ann(bundles=[ball_path])
+    nc_a.weight[0] = 0.05  # changed after the swap
+    nc_b.delay = 2.0
+    h.dt = 0.025
+    h.finitialize(-65)
+    h.continuerun(6)
+    v = np.array(vrec)
+    # tiny bundle: v(t_{k+1}) = -65 + 10 * (input summed over [t_{k-1}, t_k))
+    at = lambda t: v[int(round(t / h.dt))]  # noqa: E731
+    assert at(3.0) == pytest.approx(-65 + 10 * 0.05, abs=1e-6)  # a arrives at 1.5
+    assert at(4.0) == pytest.approx(-65 + 10 * 0.2, abs=1e-6)  # b arrives at 2.5
+    nc_b.active(False)
+    h.finitialize(-65)
+    h.continuerun(6)
+    v = np.array(vrec)
+    assert at(3.0) == pytest.approx(-60 + -4.5, abs=1e-6)
+    assert at(4.0) == pytest.approx(-65, abs=1e-6)
+
+
+def test_soma_voltage_follows_surrogate_linearly(ball_path):
+    cell = BallHH()
+    syn = cell.add_synapse("exc", cell.soma)
+    stim = _stim(0.2, number=1)
+    nc = h.NetCon(stim, syn)
+    nc.weight[0], nc.delay = 0.1, 1.0
+    vrec = h.Vector().record(cell.soma(0.5)._ref_v)
+    neuron_ann.swap_to_ann(bundles=[ball_path])
+    h.dt = 0.025
+    h.finitialize(-65)
+    h.continuerun(4)
+    v = np.array(vrec)
+    # input in [1, 2) -> v(3) = -64; linear from v(2) = -65 to v(3) = -64, back to -65 at t = 4
+    assert np.allclose(v[80:121], np.linspace(-65, -64, 41), atol=1e-6)
+    assert np.allclose(v[120:161], np.linspace(-64, -65, 41), atol=1e-6)
+
+
+def test_iclamp_drives_current_input(ball_path):
+    cell = BallHH()
+    ic = h.IClamp(cell.soma(0.5))
+    ic.delay, ic.dur, ic.amp = 1.0, 1.5, 0.3
+    vrec = h.Vector().record(cell.soma(0.5)._ref_v)
+    handle = neuron_ann.swap_to_ann(bundles=[ball_path])
+    assert len(handle.groups[0].current_probes) == 1
+    h.dt = 0.025
+    h.finitialize(-65)
+    h.continuerun(5)
+    v = np.array(vrec)
+    at = lambda t: v[int(round(t / h.dt))]  # noqa: E731
+    assert at(3.0) == pytest.approx(-65 + 10 * 0.3, abs=1e-5)  # mean over [1, 2)
+    assert at(4.0) == pytest.approx(-65 + 10 * 0.15, abs=1e-5)  # half of [2, 3)
+    assert at(5.0) == pytest.approx(-65, abs=1e-5)
+
+
+def test_nearest_site_mapping_and_kinds(pv_path, tmp_path):
+    # PVBasket bundle: site 0 exc dend[0](0.5), site 1 exc dend[1](0.9), site 2 inh soma
+    cell = PVBasket()
+    syn_a = cell.add_synapse("exc", cell.dend[0], 0.1)
+    syn_b = cell.add_synapse("exc", cell.dend[1], 0.6)
+    syn_c = cell.add_synapse("inh", cell.dend[3], 0.9)
+    stim = _stim(0.5, number=1)
+    ncs = [h.NetCon(stim, s) for s in (syn_a, syn_b, syn_c)]
+    for nc, w in zip(ncs, (0.01, 0.02, 0.04)):
+        nc.weight[0], nc.delay = w, 1.0
+    handle = neuron_ann.swap_to_ann(bundles=[pv_path])
+    g = handle.groups[0]
+    assert sorted(g.captures) == [(0, 0), (0, 1), (0, 2)]
+    assert len(list(h.allsec())) == 1  # only the soma is left
+    h.finitialize(-65)
+    h.continuerun(2.5)  # the step at t = 2 saw the inputs of [1, 2)
+    x = g.model.x
+    assert x[0, g.site_columns].tolist() == pytest.approx([0.01, 0.02, 0.04])
+
+
+def test_cells_argument_and_hybrid(ball_path):
+    swapped, detailed = BallHH(gid=0), BallHH(gid=1)
+    other = PVBasket(gid=2)  # a type without a bundle stays detailed
+    ic = h.IClamp(detailed.soma(0.5))
+    ic.delay, ic.dur, ic.amp = 1, 5, 0.5
+    _, spikes = _detector(detailed)
+    syn = other.add_synapse("exc", other.dend[0], 0.5)
+    link = h.NetCon(detailed.soma(0.5)._ref_v, syn, sec=detailed.soma)
+    link.delay, link.weight[0] = 1.0, 0.01
+    handle = neuron_ann.swap_to_ann(cells=[swapped], bundles=[ball_path])
+    assert handle.cells == [swapped]
+    assert len(list(h.allsec())) == 1 + 1 + 6
+    h.finitialize(-65)
+    h.continuerun(10)
+    assert len(spikes) >= 1  # the detailed BallHH still spikes in NEURON
+    with pytest.raises(SwapError, match="no surrogate bundle for PVBasket"):
+        neuron_ann.swap_back()
+        neuron_ann.swap_to_ann(cells=[other], bundles=[ball_path])
+
+
+def _small_network(ball_path):
+    cells = [BallHH(gid=i) for i in range(3)]
+    stim = _stim(0.3, interval=1.7, number=6)
+    first = cells[0].add_synapse("exc", cells[0].soma)
+    nc = h.NetCon(stim, first)
+    nc.weight[0], nc.delay = 0.5, 1.0
+    keep = [stim, nc]
+    for i in range(2):
+        syn = cells[i + 1].add_synapse("exc", cells[i + 1].soma)
+        link = h.NetCon(cells[i].soma(0.5)._ref_v, syn, sec=cells[i].soma)
+        link.threshold, link.weight[0], link.delay = 0, 0.35, 1.5 + i
+        keep.append(link)
+    recs = [_detector(c) for c in cells]
+    return cells, keep, recs
+
+
+@pytest.mark.parametrize("driver", ["run", "stdinit_continuerun", "psolve"])
+def test_run_loop_drivers(ball_path, driver):
+    cells, keep, recs = _small_network(ball_path)
+    handle = neuron_ann.swap_to_ann(bundles=[ball_path])
+    h.tstop = 15
+    if driver == "run":
+        h.run()
+    elif driver == "stdinit_continuerun":
+        h.stdinit()
+        h.continuerun(15)
+    else:
+        pc = h.ParallelContext()
+        pc.set_maxstep(10)
+        h.finitialize(-65)
+        pc.psolve(15)
+    times = [np.array(v) for _, v in recs]
+    emitted = handle.spike_times()
+    for cell, t in zip(cells, times):
+        assert np.allclose(t, emitted[cell], atol=1e-9)
+    assert len(times[2]) > 0
+    # chain: each spike of cell i reaches cell i+1 after its delay
+    assert np.allclose(times[1], [t + 0.0 for t in _expected_spikes(times[0] + 1.5, [0.35] * len(times[0]), 0.3, 15)], atol=1e-9)
+
+
+def test_context_manager_and_swap_back(pv_path):
+    cell = PVBasket()
+    syn = cell.add_synapse("exc", cell.dend[0], 0.5)
+    stim = _stim(1.0, interval=5, number=4)
+    nc = h.NetCon(stim, syn)
+    nc.weight[0], nc.delay = 0.02, 1.0
+    ic = h.IClamp(cell.soma(0.5))
+    ic.delay, ic.dur, ic.amp = 2, 15, 0.1
+    _, spikes = _detector(cell)
+    cell.dend[2].insert("hh")  # an edit swap_back must keep
+    before = {s.name(): s.psection() for s in cell.all}
+    fp = neuron_ann.celltools.fingerprint(cell)
+    h.finitialize(-65)
+    h.continuerun(25)
+    detailed = np.array(spikes)
+    assert len(detailed) > 0
+    with neuron_ann.swap_to_ann(bundles=[pv_path]) as handle:
+        assert len(list(h.allsec())) == 1
+        h.finitialize(-65)
+        h.continuerun(25)
+        assert np.allclose(np.array(spikes), handle.spike_times(cell), atol=1e-9)
+    assert neuron_ann.celltools.fingerprint(cell) == fp
+    assert nc.syn() == syn
+    after = {s.name(): s.psection() for s in cell.all}
+    assert sorted(before) == sorted(after)
+    for name in before:
+        for key in ("nseg", "Ra", "cm", "morphology"):
+            a, b = before[name][key], after[name][key]
+            if key == "morphology":
+                a, b = a["L"] if "L" in a else a["diam"], b["L"] if "L" in b else b["diam"]
+            assert a == b, (name, key)
+        assert sorted(before[name]["density_mechs"]) == sorted(after[name]["density_mechs"])
+    assert syn.NMDA_ratio == 0.7
+    h.finitialize(-65)
+    h.continuerun(25)
+    assert np.array_equal(np.array(spikes), detailed)
+
+
+def test_swap_twice_and_swap_back_without_swap():
+    with pytest.raises(SwapError, match="no swap is in effect"):
+        neuron_ann.swap_back()
+
+
+@pytest.mark.parametrize("offset_ms", [0.25, 1.0, 0.001])
+def test_spike_offset_output_places_spikes_on_the_neuron_grid(tmp_path, offset_ms):
+    path = tb.ballhh_bundle(tmp_path / "off.onnx", threshold=0.3, spike_offset_ms=offset_ms)
+    cell = BallHH()
+    syn = cell.add_synapse("exc", cell.soma)
+    stim = _stim(0.3, interval=1.0, number=4)
+    nc = h.NetCon(stim, syn)
+    nc.weight[0], nc.delay = 0.5, 1.0
+    _, spikes = _detector(cell)
+    handle = neuron_ann.swap_to_ann(bundles=[path])
+    h.dt = 0.025
+    h.finitialize(-65)
+    h.continuerun(8)
+    steps = min(max(round(offset_ms / h.dt), 1), 40)
+    expected = [k + steps * h.dt for k in (2, 3, 4, 5)]  # inputs in [1, 2) ... [4, 5)
+    assert np.allclose(handle.spike_times(cell), expected, atol=1e-9)
+    assert np.allclose(np.array(spikes), expected, atol=1e-9)
+
+
+def test_dt_changed_after_swap_refused_at_finitialize(ball_path):
+    cell = BallHH()
+    assert neuron_ann.swap_to_ann(bundles=[ball_path]).cells == [cell]
+    h.dt = 0.3
+    with pytest.raises(RuntimeError, match="not a whole number of NEURON time steps"):
+        h.finitialize(-65)
+    h.dt = 0.025
+
+
+def test_spike_record_and_gid_under_psolve(ball_path):
+    pc = h.ParallelContext()
+    cell = BallHH(gid=7)
+    pc.set_gid2node(7, int(pc.id()))
+    det = h.NetCon(cell.soma(0.5)._ref_v, None, sec=cell.soma)
+    det.threshold = -20
+    pc.cell(7, det)
+    stim = _stim(0.3)
+    nc = h.NetCon(stim, cell.add_synapse("exc", cell.soma))
+    nc.weight[0], nc.delay = 0.5, 1.0
+    tvec, idvec = h.Vector(), h.Vector()
+    pc.spike_record(7, tvec, idvec)
+    handle = neuron_ann.swap_to_ann(bundles=[ball_path])
+    pc.set_maxstep(10)
+    h.finitialize(-65)
+    pc.psolve(12)
+    assert np.allclose(np.array(tvec), handle.spike_times(cell), atol=1e-9)
+    assert set(idvec) == {7}
+    pc.gid_clear()
+
+
+def test_soma_synapses_are_parked_and_restored(ball_path):
+    cell = BallHH()
+    syn = cell.add_synapse("exc", cell.soma)
+    idle = cell.add_synapse("inh", cell.soma)  # unconnected: kept for swap_back
+    idle.tau_d = 12.0
+    stim = _stim(0.3)
+    nc = h.NetCon(stim, syn)
+    nc.delay = 1.0
+    neuron_ann.swap_to_ann(bundles=[ball_path])
+    assert not syn.has_loc() and not idle.has_loc()  # no per-step cost while swapped
+    assert [pp.hname().split("[")[0] for pp in cell.soma(0.5).point_processes()] == ["ANNSoma"]
+    neuron_ann.swap_back()
+    assert syn.get_segment().sec == cell.soma and idle.get_segment().sec == cell.soma
+    assert idle.tau_d == 12.0 and nc.syn() == syn
+    assert "hh" in cell.soma.psection()["density_mechs"]
+    assert cell.soma(0.5).point_processes() and len(cell.soma(0.5).point_processes()) == 2

@@ -1,0 +1,60 @@
+"""hoc sessions: neuron_ann.hoc's swap_to_ann()/swap_back(), hoc template cells, an nrniv run."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from neuron import h
+
+import neuron_ann
+from neuron_ann.errors import SwapError
+from neuron_ann.mechanisms import hoc_dir
+
+import tiny_bundles as tb
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def ballstick_bundle(tmp_path):
+    h.load_file(str(ROOT / "examples" / "ballstick.hoc"))
+    cell = h.BallStick()
+    path = tb.make_bundle(tmp_path / "bs.onnx", cell, [("dend[0]", 0.5, "exc"), ("dend[1]", 0.5, "exc")], threshold=0.5, hoc_template="BallStick")
+    del cell
+    return path
+
+
+def test_hoc_functions_swap_template_cells_and_refuse_swap_back(ballstick_bundle):
+    h.load_file(str(hoc_dir() / "neuron_ann.hoc"))
+    cells = [h.BallStick() for _ in range(2)]
+    stim = h.NetStim()
+    stim.start, stim.number = 0.5, 1
+    nc = h.NetCon(stim, cells[0].syn)
+    nc.delay, nc.weight[0] = 1.0, 0.6
+    out = h.NetCon(cells[0].soma(0.5)._ref_v, None, sec=cells[0].soma)
+    out.threshold = -20
+    spikes = h.Vector()
+    out.record(spikes)
+    assert h.swap_to_ann(str(ballstick_bundle)) == 2
+    assert len(list(h.allsec())) == 2
+    h.finitialize(-65)
+    h.continuerun(5)
+    assert list(spikes) == pytest.approx([2.5], abs=1e-9)  # input at 1.5 -> interval [1, 2) -> spike at 2.5
+    with pytest.raises(SwapError, match=r"cannot swap BallStick\[\d+\] back: its sections belong to a hoc template.*Nothing was changed"):
+        neuron_ann.swap_back()
+    assert len(list(h.allsec())) == 2
+
+
+def test_nrniv_runs_the_hoc_example():
+    nrniv = Path(sys.executable).parent / "nrniv"
+    nrniv = str(nrniv) if nrniv.exists() else shutil.which("nrniv")
+    if nrniv is None:
+        pytest.skip("nrniv not found next to the interpreter or on PATH")
+    proc = subprocess.run([nrniv, "examples/hoc_network.hoc"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "swapped 4 cells" in proc.stdout
+    spikes = [line for line in proc.stdout.splitlines() if line.startswith("spike ")]
+    assert len(spikes) > 5
+    assert all(abs(float(s.split()[1]) % 1.0 - 0.5) < 1e-6 for s in spikes)

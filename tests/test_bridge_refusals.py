@@ -1,0 +1,167 @@
+"""Every refusal of DESIGN.md contract item 7: raised before anything changes, naming the object and the fix."""
+
+import pytest
+from neuron import h
+
+import neuron_ann
+from neuron_ann.cells import BallHH
+from neuron_ann.errors import BundleError, SwapError
+
+import tiny_bundles as tb
+
+
+@pytest.fixture(scope="module")
+def ball_path(tmp_path_factory):
+    return tb.ballhh_bundle(tmp_path_factory.mktemp("b") / "ball.onnx", threshold=0.3)
+
+
+def _unchanged(cell, n_sections=1):
+    assert neuron_ann.bridge.active_swap() is None
+    assert len(list(h.allsec())) == n_sections
+    assert "hh" in cell.soma.psection()["density_mechs"]
+
+
+def test_synapse_kind_not_trained(ball_path):
+    cell = BallHH()
+    syn = cell.add_synapse("inh", cell.soma)
+    nc = h.NetCon(None, syn)
+    nc.delay = 1
+    with pytest.raises(SwapError, match=r"synapse GABA_A\[\d+\] on .*soma\(0.5\) of BallHH\[0\].*not one the surrogate was trained on.*'exc' \(AMPA_NMDA\)"):
+        neuron_ann.swap_to_ann(bundles=[ball_path])
+    _unchanged(cell)
+
+
+def test_synapse_parameters_differ(ball_path):
+    cell = BallHH()
+    syn = cell.add_synapse("exc", cell.soma)
+    syn.tau_d_AMPA = 3.0
+    nc = h.NetCon(None, syn)
+    nc.delay = 1
+    with pytest.raises(SwapError, match=r"AMPA_NMDA\[\d+\].*tau_d_AMPA = 3 \(trained with 1.7\)"):
+        neuron_ann.swap_to_ann(bundles=[ball_path])
+    _unchanged(cell)
+
+
+def test_delay_shorter_than_exchange_step(ball_path):
+    cell = BallHH()
+    syn = cell.add_synapse("exc", cell.soma)
+    stim = h.NetStim()
+    nc = h.NetCon(stim, syn)
+    nc.delay = 0.5
+    with pytest.raises(SwapError, match=r"NetCon\[\d+\] \(NetStim\[\d+\] -> AMPA_NMDA\[\d+\] on .*soma\(0.5\)\) has delay 0.5 ms, shorter than .* exchange step of 1 ms.*at least 1 ms"):
+        neuron_ann.swap_to_ann(bundles=[ball_path])
+    _unchanged(cell)
+
+
+def test_delay_shortened_after_swap_refused_at_finitialize(ball_path):
+    cell = BallHH()
+    syn = cell.add_synapse("exc", cell.soma)
+    stim = h.NetStim()
+    nc = h.NetCon(stim, syn)
+    nc.delay = 1.0
+    neuron_ann.swap_to_ann(bundles=[ball_path])
+    nc.delay = 0.2
+    with pytest.raises(RuntimeError, match=r"NetCon\[\d+\].*delay 0.2 ms"):
+        h.finitialize(-65)
+
+
+def test_cvode_refused_at_swap_and_at_finitialize(ball_path):
+    cell = BallHH()
+    h.CVode().active(True)
+    with pytest.raises(SwapError, match=r"CVode .* is active.*h.CVode\(\).active\(False\)"):
+        neuron_ann.swap_to_ann(bundles=[ball_path])
+    _unchanged(cell)
+    h.CVode().active(False)
+    neuron_ann.swap_to_ann(bundles=[ball_path])
+    h.CVode().active(True)
+    with pytest.raises(RuntimeError, match="CVode"):
+        h.finitialize(-65)
+    h.CVode().active(False)
+
+
+def test_fingerprint_mismatch(ball_path):
+    cell = BallHH()
+    cell.soma.L = 40  # another layout: membrane area differs
+    with pytest.raises(SwapError, match=r"trained on a different .*BallHH layout than BallHH\[0\]: membrane area.*neuron-ann train"):
+        neuron_ann.swap_to_ann(bundles=[ball_path])
+    _unchanged(cell)
+
+
+def test_corrupted_bundle_file(ball_path, tmp_path):
+    bad = tmp_path / "bad.onnx"
+    data = ball_path.read_bytes()
+    bad.write_bytes(data[: len(data) // 2])
+    cell = BallHH()
+    with pytest.raises(BundleError, match=r"bad.onnx.*corrupted"):
+        neuron_ann.swap_to_ann(bundles=[bad])
+    _unchanged(cell)
+
+
+def test_dt_not_a_multiple(ball_path):
+    cell = BallHH()
+    h.dt = 0.03
+    with pytest.raises(SwapError, match=r"every 1 ms, which is not a whole number of NEURON time steps \(h.dt = 0.03 ms\)"):
+        neuron_ann.swap_to_ann(bundles=[ball_path])
+    _unchanged(cell)
+
+
+def test_unmodelled_point_process_and_source(ball_path):
+    cell = BallHH()
+    clamp = h.SEClamp(cell.soma(0.5))
+    with pytest.raises(SwapError, match=r"SEClamp\[\d+\] on .*soma\(0.5\) of BallHH\[0\] is not something .* remove it"):
+        neuron_ann.swap_to_ann(bundles=[ball_path])
+    _unchanged(cell)
+    del clamp
+
+
+class Unbundled(BallHH):
+    """A cell type no bundle is made for."""
+
+
+def test_no_bundle_for_cell(ball_path):
+    cell = Unbundled()
+    with pytest.raises(SwapError, match=r"no surrogate bundle for Unbundled\[0\] \(type test_bridge_refusals.Unbundled\); bundles exist for: .*neuron_ann.cells.ballhh.BallHH"):
+        neuron_ann.swap_to_ann(cells=[cell], bundles=[ball_path])
+    _unchanged(cell)
+    assert neuron_ann.swap_to_ann(bundles=[ball_path]).cells == []  # default: only cells with bundles
+
+
+def test_second_swap_refused(ball_path):
+    cell = BallHH()
+    assert neuron_ann.swap_to_ann(bundles=[ball_path]).cells == [cell]
+    with pytest.raises(SwapError, match="already in effect"):
+        neuron_ann.swap_to_ann(bundles=[ball_path])
+
+
+def test_netcon_with_freed_source_refused(ball_path):
+    cell = BallHH()
+    syn = cell.add_synapse("exc", cell.soma)
+    stim = h.NetStim()
+    nc = h.NetCon(stim, syn)
+    del stim  # the NetCon's source is gone
+    with pytest.raises(SwapError, match=r"NetCon\[\d+\] targets AMPA_NMDA\[\d+\] .* source object was freed.*del nc"):
+        neuron_ann.swap_to_ann(bundles=[ball_path])
+    _unchanged(cell)
+    del nc
+
+
+def test_netcon_made_after_swap_onto_removed_synapse_refused(tmp_path):
+    from neuron_ann.cells import PVBasket
+
+    path = tb.pvbasket_bundle(tmp_path / "pv.onnx")
+    cell = PVBasket()
+    syn = cell.add_synapse("exc", cell.dend[0], 0.5)
+    neuron_ann.swap_to_ann(bundles=[path])
+    stim = h.NetStim()
+    # NEURON itself refuses a NetCon onto a synapse whose section the swap deleted
+    with pytest.raises(RuntimeError, match=r"AMPA_NMDA\[\d+\] point process not located in a section"):
+        h.NetCon(stim, syn)
+
+
+def test_current_source_added_after_swap_refused(ball_path):
+    cell = BallHH()
+    neuron_ann.swap_to_ann(bundles=[ball_path])
+    ic = h.IClamp(cell.soma(0.5))
+    with pytest.raises(RuntimeError, match=r"IClamp\[\d+\] was placed on BallHH\[0\].soma of the swapped BallHH\[0\] after swap_to_ann\(\)"):
+        h.finitialize(-65)
+    del ic
