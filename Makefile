@@ -47,7 +47,7 @@ $(STAMP): setup.py | $(PY)
 	touch $@
 
 $(MECH): $(STAMP) $(wildcard mod/*.mod)
-	$(PY) -c "import neuron_ann.mechanisms as m; print('mechanisms:', m.load())"
+	$(PY) -c "import neuron_ann.mechanisms as m; print('mechanisms:', m.load()); print('hoc library:', *m.install_hoc_library())"
 	touch $@
 
 clean:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .errors import MechanismError
 
-__all__ = ["load", "mod_dir", "hoc_dir", "cache_dir", "mechanism_names", "library_path", "select_files"]
+__all__ = ["load", "mod_dir", "hoc_dir", "install_hoc_library", "cache_dir", "mechanism_names", "library_path", "select_files"]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _loaded: dict = {}  # library hash, and load() arguments -> library loaded in this process
@@ -47,6 +47,29 @@ def mod_dir() -> Path:
 def hoc_dir() -> Path:
     """The folder holding ``neuron_ann.hoc`` and the hoc templates of the bundled cells."""
     return _find_dir("hoc")
+
+
+def install_hoc_library() -> list[Path]:
+    """Link the package's hoc files into NEURON's own hoc library, so that hoc code can
+    simply ``load_file("neuron_ann.hoc")``. Idempotent; returns the links it made or kept."""
+    from neuron import h
+
+    library = Path(h.neuronhome()) / "lib" / "hoc"
+    if not library.is_dir() or not os.access(library, os.W_OK):
+        raise MechanismError(
+            f"NEURON's hoc library '{library}' is not writable; add {hoc_dir()} to HOC_LIBRARY_PATH instead."
+        )
+    links = []
+    for source in sorted(hoc_dir().glob("*.hoc")):
+        link = library / source.name
+        if link.is_symlink() or not link.exists():
+            if link.is_symlink() and link.resolve() == source.resolve():
+                links.append(link)
+                continue
+            link.unlink(missing_ok=True)
+            link.symlink_to(source)
+            links.append(link)
+    return links
 
 
 def cache_dir() -> Path:

@@ -58,3 +58,21 @@ def test_nrniv_runs_the_hoc_example():
     spikes = [line for line in proc.stdout.splitlines() if line.startswith("spike ")]
     assert len(spikes) > 5
     assert all(abs(float(s.split()[1]) % 1.0 - 0.5) < 1e-6 for s in spikes)
+
+
+def test_plain_load_file_finds_neuron_ann_hoc(tmp_path):
+    from neuron_ann.mechanisms import install_hoc_library
+
+    install_hoc_library()
+    nrniv = Path(sys.executable).parent / "nrniv"
+    nrniv = str(nrniv) if nrniv.exists() else shutil.which("nrniv")
+    if nrniv is None:
+        pytest.skip("nrniv not found next to the interpreter or on PATH")
+    script = tmp_path / "plain.hoc"
+    script.write_text(
+        'if (!load_file("neuron_ann.hoc")) { quit(1) }\n'
+        'if (!load_file("BallHH.hoc")) { quit(1) }\n'
+        'objref c\nc = new BallHH()\nc.soma { insert pas }\nprint "ok ", c\nquit()\n'
+    )
+    proc = subprocess.run([nrniv, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "ok " in proc.stdout, proc.stdout[-2000:] + proc.stderr[-2000:]
