@@ -1,0 +1,149 @@
+"""Export the Keras sequence model as a streaming ONNX step model and check their parity.
+
+The step model takes ``x`` [batch, n_inputs] in physical units and the state tensors
+(convolution history of normalised inputs [batch, kernel-1, n_inputs], LSTM ``h`` and
+``c`` [batch, units]); it returns ``y`` [batch, n_outputs] in physical units (soma v in mV,
+spike probability, readouts) and the new state. Built from the Keras weights with plain
+TensorFlow ops and converted with tf2onnx at opset 17.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["STATE", "export_step_model", "run_step_model", "parity_check", "keras_predict"]
+
+OPSET = 17
+#: (input name, output name) of each state tensor, in graph order
+STATE = (("conv_state_in", "conv_state_out"), ("h_in", "h_out"), ("c_in", "c_out"))
+
+
+def _weights(model):
+    conv = model.get_layer("conv")
+    lstm = model.get_layer("lstm")
+    heads = model.get_layer("heads")
+    w_conv, b_conv = [np.asarray(w) for w in conv.get_weights()]  # [K, n_in, F], [F]
+    w_x, w_h, b_l = [np.asarray(w) for w in lstm.get_weights()]
+    w_d, b_d = [np.asarray(w) for w in heads.get_weights()]
+    return w_conv, b_conv, w_x, w_h, b_l, w_d, b_d
+
+
+def state_shapes(model, n_inputs: int) -> list[list[int]]:
+    kernel = model.get_layer("conv").kernel_size[0]
+    units = model.get_layer("lstm").units
+    return [[kernel - 1, n_inputs], [units], [units]]
+
+
+def export_step_model(model, norm: dict):
+    """Return the ONNX ``ModelProto`` of the streaming step model.
+
+    ``norm`` holds ``x_mean``, ``x_std``, ``v_mean``, ``v_std``, ``readout_mean``, ``readout_std``.
+    """
+    import onnx
+    import tensorflow as tf
+    import tf2onnx
+
+    w_conv, b_conv, w_x, w_h, b_l, w_d, b_d = _weights(model)
+    kernel, n_in, filters = w_conv.shape
+    units = w_h.shape[0]
+    x_mean = np.asarray(norm["x_mean"], np.float32)
+    x_scale = (1.0 / np.asarray(norm["x_std"], np.float32)).astype(np.float32)
+    out_scale = np.concatenate([[norm["v_std"], 1.0], norm["readout_std"]]).astype(np.float32)
+    out_shift = np.concatenate([[norm["v_mean"], 0.0], norm["readout_mean"]]).astype(np.float32)
+    is_prob = np.zeros(len(out_scale), np.float32)
+    is_prob[1] = 1.0
+    w_conv_flat = w_conv.reshape(kernel * n_in, filters).astype(np.float32)
+
+    spec = (
+        tf.TensorSpec([None, n_in], tf.float32, name="x"),
+        tf.TensorSpec([None, kernel - 1, n_in], tf.float32, name="conv_state_in"),
+        tf.TensorSpec([None, units], tf.float32, name="h_in"),
+        tf.TensorSpec([None, units], tf.float32, name="c_in"),
+    )
+
+    def step(x, conv_state, h, c):
+        xn = (x - x_mean) * x_scale
+        window = tf.concat([conv_state, xn[:, None, :]], axis=1)
+        flat = tf.reshape(window, [-1, kernel * n_in])
+        a = tf.nn.relu(tf.matmul(flat, w_conv_flat) + b_conv.astype(np.float32))
+        z = tf.matmul(a, w_x.astype(np.float32)) + tf.matmul(h, w_h.astype(np.float32)) + b_l.astype(np.float32)
+        i, f, g, o = tf.split(z, 4, axis=1)
+        c_new = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+        h_new = tf.sigmoid(o) * tf.tanh(c_new)
+        raw = tf.matmul(h_new, w_d.astype(np.float32)) + b_d.astype(np.float32)
+        y = is_prob * tf.sigmoid(raw) + (1.0 - is_prob) * (raw * out_scale + out_shift)
+        return y, window[:, 1:, :], h_new, c_new
+
+    fn = tf.function(step, input_signature=spec)
+    onnx_model, _ = tf2onnx.convert.from_function(fn, input_signature=spec, opset=OPSET)
+    graph = onnx_model.graph
+    renames = {o.name: new for o, new in zip(graph.output, ["y", "conv_state_out", "h_out", "c_out"])}
+    renames.update({i.name: new for i, new in zip(graph.input, ["x", "conv_state_in", "h_in", "c_in"])})
+    for node in graph.node:
+        node.input[:] = [renames.get(n, n) for n in node.input]
+        node.output[:] = [renames.get(n, n) for n in node.output]
+    for value in list(graph.input) + list(graph.output):
+        value.name = renames.get(value.name, value.name)
+    onnx.checker.check_model(onnx_model)
+    return onnx_model
+
+
+def make_session(model_bytes, threads: int = 1):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+
+
+def run_step_model(session, x, state_shapes, warmup_steps: int = 0) -> np.ndarray:
+    """Run the step model over ``x`` [batch, T, n_inputs] (physical units) from zero state.
+
+    ``warmup_steps`` zero-input steps run first and are not returned. Returns ``y`` [batch, T, n_outputs].
+    """
+    x = np.asarray(x, np.float32)
+    batch, steps, n_in = x.shape
+    state = {name: np.zeros([batch, *shape], np.float32) for (name, _), shape in zip(STATE, state_shapes)}
+    zero = np.zeros((batch, n_in), np.float32)
+    out_names = ["y"] + [o for _, o in STATE]
+    ys = []
+    for k in range(-warmup_steps, steps):
+        feed = {"x": zero if k < 0 else x[:, k], **state}
+        y, *new = session.run(out_names, feed)
+        state = {name: value for (name, _), value in zip(STATE, new)}
+        if k >= 0:
+            ys.append(y)
+    return np.stack(ys, axis=1)
+
+
+def keras_predict(model, x, norm: dict, warmup_steps: int = 0) -> np.ndarray:
+    """The Keras sequence model in physical units, same layout as :func:`run_step_model`."""
+    x = np.asarray(x, np.float32)
+    if warmup_steps:
+        x = np.concatenate([np.zeros((x.shape[0], warmup_steps, x.shape[2]), np.float32), x], axis=1)
+    xn = (x - np.asarray(norm["x_mean"], np.float32)) / np.asarray(norm["x_std"], np.float32)
+    raw = np.asarray(model(xn, training=False))[:, warmup_steps:]
+    out = raw.copy()
+    out[..., 0] = raw[..., 0] * norm["v_std"] + norm["v_mean"]
+    out[..., 1] = 1.0 / (1.0 + np.exp(-raw[..., 1]))
+    if raw.shape[-1] > 2:
+        out[..., 2:] = raw[..., 2:] * np.asarray(norm["readout_std"]) + np.asarray(norm["readout_mean"])
+    return out
+
+
+def parity_check(model, onnx_model, norm: dict, x, warmup_steps: int) -> dict:
+    """Max |difference| between the Keras sequence model and the ONNX step model, per output kind."""
+    session = make_session(onnx_model.SerializeToString())
+    n_in = x.shape[-1]
+    y_onnx = run_step_model(session, x, state_shapes(model, n_in), warmup_steps)
+    y_keras = keras_predict(model, x, norm, warmup_steps)
+    diff = np.abs(y_onnx - y_keras)
+    return {
+        "max_abs_diff_v_mv": float(diff[..., 0].max()),
+        "max_abs_diff_spike_prob": float(diff[..., 1].max()),
+        "max_abs_diff_readouts": float(diff[..., 2:].max()) if diff.shape[-1] > 2 else 0.0,
+        "sequences": int(x.shape[0]),
+        "steps": int(x.shape[1]),
+    }

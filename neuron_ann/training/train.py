@@ -1,0 +1,164 @@
+"""Training loop: streams windows from the dataset folder, checkpoints every epoch, stops early.
+
+Resuming (``resume=True``) reloads the last epoch's checkpoint and continues from the
+next epoch; the optimizer restarts with the learning rate the run had reached.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..dataset.store import Dataset
+from ..errors import DatasetError
+from .model import ModelConfig, build_model, count_parameters, make_loss
+
+__all__ = ["TrainConfig", "train_model", "pack_targets", "configure_tensorflow"]
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 30
+    steps_per_epoch: int = 100
+    batch_size: int = 32
+    window: int = 500  # steps with loss per window
+    warmup_steps: int = 50  # zero-input prefix / burn-in before each window
+    learning_rate: float = 3e-3
+    patience: int = 6  # epochs without val improvement before stopping
+    val_windows: int = 32
+    seed: int = 1
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def configure_tensorflow(threads: int | None = None):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    threads = threads or int(os.environ.get("NEURON_ANN_TF_THREADS", "1"))
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:
+        pass  # already initialised in this process
+    return tf
+
+
+def normalisation(stats: dict) -> dict:
+    # synaptic columns are sparse event weights: no centring, scaled so one typical event is ~1;
+    # the current column (last) is centred and scaled by its standard deviation
+    x_std = [s if s > 1e-12 else 1.0 for s in stats["x_nonzero_mean"][:-1]] + [stats["x_std"][-1] if stats["x_std"][-1] > 1e-12 else 1.0]
+    x_mean = [0.0] * (len(x_std) - 1) + [stats["x_mean"][-1]]
+    r_std = [s if s > 1e-12 else 1.0 for s in stats["readout_std"]]
+    return {
+        "x_mean": x_mean,
+        "x_std": x_std,
+        "v_mean": stats["v_mean"],
+        "v_std": stats["v_std"] if stats["v_std"] > 1e-9 else 1.0,
+        "readout_mean": stats["readout_mean"],
+        "readout_std": r_std,
+    }
+
+
+def pack_targets(v, spike, readouts, mask, norm):
+    v_n = (v - norm["v_mean"]) / norm["v_std"]
+    r_n = (readouts - np.asarray(norm["readout_mean"], np.float32)) / np.asarray(norm["readout_std"], np.float32)
+    return np.concatenate([v_n[..., None], spike[..., None], r_n, mask[..., None]], axis=-1).astype(np.float32)
+
+
+def _batches(dataset: Dataset, part, cfg: TrainConfig, norm, rng):
+    x_mean = np.asarray(norm["x_mean"], np.float32)
+    x_std = np.asarray(norm["x_std"], np.float32)
+    stream = dataset.windows(part, cfg.window, cfg.warmup_steps, rng)
+    buffer = []
+    while True:
+        while len(buffer) < 4 * cfg.batch_size:  # small shuffle buffer across files
+            buffer.append(next(stream))
+        picks = rng.choice(len(buffer), cfg.batch_size, replace=False)
+        chosen = [buffer[i] for i in picks]
+        for i in sorted(picks, reverse=True):
+            buffer.pop(i)
+        x = np.stack([(c[0] - x_mean) / x_std for c in chosen]).astype(np.float32)
+        y = pack_targets(*(np.stack([c[j] for c in chosen]) for j in range(1, 5)), norm)
+        yield x, y
+
+
+def train_model(dataset: Dataset, checkpoint_dir, model_cfg: ModelConfig, cfg: TrainConfig, *, resume: bool = False, verbose: int = 2):
+    """Train on ``dataset``; returns ``(keras_model, norm, history_info)``."""
+    tf = configure_tensorflow()
+    import keras
+
+    checkpoint_dir = Path(checkpoint_dir)
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    state_path = checkpoint_dir / "state.json"
+    stats = dataset.statistics("train")
+    norm = normalisation(stats)
+    n_in = dataset.config.n_inputs
+    n_readouts = len(dataset.config.readouts)
+    keras.utils.set_random_seed(cfg.seed)
+    model = build_model(n_in, n_readouts, model_cfg)
+    clip_norm = (-55.0 - norm["v_mean"]) / norm["v_std"]
+    initial_epoch, best, waited, lr, history = 0, float("inf"), 0, cfg.learning_rate, []
+    if resume and state_path.is_file():
+        state = json.loads(state_path.read_text())
+        if state.get("model") != model_cfg.as_dict() or state.get("train", {}).get("window") != cfg.window:
+            raise DatasetError(f"checkpoints in {checkpoint_dir} were made with other model settings; drop --resume or use another --work-dir.")
+        model.load_weights(checkpoint_dir / "last.weights.h5")
+        initial_epoch, best, waited, lr, history = state["epoch"], state["best"], state["waited"], state["lr"], state["history"]
+        print(f"resuming training after epoch {initial_epoch} (best val loss {best:.4f})", flush=True)
+    optimizer = keras.optimizers.Adam(learning_rate=lr, clipnorm=1.0)
+    model.compile(optimizer=optimizer, loss=make_loss(model_cfg, clip_norm, n_readouts))
+    rng = np.random.default_rng([cfg.seed, 99])
+    val_rng = np.random.default_rng([cfg.seed, 98])
+    val = [b for _, b in zip(range(max(1, cfg.val_windows // cfg.batch_size)), _batches(dataset, "val", cfg, norm, val_rng))]
+    x_val = np.concatenate([b[0] for b in val])
+    y_val = np.concatenate([b[1] for b in val])
+    train_stream = _batches(dataset, "train", cfg, norm, rng)
+    start = time.perf_counter()
+    epoch = initial_epoch
+    for epoch in range(initial_epoch, cfg.epochs):
+        t0 = time.perf_counter()
+        losses = [float(model.train_on_batch(*next(train_stream))) for _ in range(cfg.steps_per_epoch)]
+        val_loss = float(model.evaluate(x_val, y_val, batch_size=cfg.batch_size, verbose=0))
+        improved = val_loss < best - 1e-5
+        if improved:
+            best, waited = val_loss, 0
+            model.save_weights(checkpoint_dir / "best.weights.h5")
+        else:
+            waited += 1
+            if waited % 3 == 0:  # plateau: halve the learning rate
+                lr = float(optimizer.learning_rate.numpy()) * 0.5
+                optimizer.learning_rate.assign(lr)
+        lr = float(optimizer.learning_rate.numpy())
+        history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "val_loss": val_loss, "lr": lr, "wall_s": round(time.perf_counter() - t0, 2)})
+        model.save_weights(checkpoint_dir / "last.weights.h5")
+        state_path.write_text(
+            json.dumps({"epoch": epoch + 1, "best": best, "waited": waited, "lr": lr, "history": history, "model": model_cfg.as_dict(), "train": cfg.as_dict()}, indent=1)
+        )
+        if verbose:
+            print(
+                f"epoch {epoch + 1}/{cfg.epochs}: loss {np.mean(losses):.4f}  val {val_loss:.4f}{' *' if improved else ''}  "
+                f"lr {lr:.2g}  {time.perf_counter() - t0:.1f} s",
+                flush=True,
+            )
+        if waited >= cfg.patience:
+            print(f"early stop: no val improvement for {cfg.patience} epochs", flush=True)
+            break
+    if (checkpoint_dir / "best.weights.h5").is_file():
+        model.load_weights(checkpoint_dir / "best.weights.h5")
+    info = {
+        "epochs_run": len(history),
+        "best_val_loss": best,
+        "history": history,
+        "parameters": count_parameters(model),
+        "training_wall_s_this_run": round(time.perf_counter() - start, 2),
+        "training_wall_s_total": round(sum(h["wall_s"] for h in history), 2),
+        "statistics": stats,
+    }
+    return model, norm, info

@@ -1,0 +1,243 @@
+"""``neuron-ann validate``: compare a bundle with its NEURON cell on held-out input, offline.
+
+Held-out simulations are generated with the bundle's recorded input distribution and
+contact sites but a seed that training did not use; the bundle's step model then runs over
+the same input rows with ONNX Runtime (warm-up first) and the metrics of DESIGN.md are
+computed with :mod:`neuron_ann.metrics`. Needs no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import metrics
+from .errors import BundleError, DatasetError
+from .readouts import fluorescence
+
+__all__ = ["validate_command", "evaluate_predictions", "predict", "choose_spike_threshold", "fi_curves", "make_session", "state_shapes_of"]
+
+
+def make_session(model_bytes, threads: int = 1):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+
+
+def state_shapes_of(meta: dict):
+    return [(s["input"], s["output"], list(s["shape"])) for s in meta["state"]]
+
+
+def predict(session, meta: dict, x) -> np.ndarray:
+    """Run the bundle's step model over ``x`` [batch, T, n_inputs] from zero state after its warm-up."""
+    x = np.asarray(x, np.float32)
+    batch, steps, n_in = x.shape
+    states = state_shapes_of(meta)
+    state = {i: np.zeros([batch, *shape], np.float32) for i, _, shape in states}
+    out_names = ["y"] + [o for _, o, _ in states]
+    zero = np.zeros((batch, n_in), np.float32)
+    ys = np.empty((batch, steps, len(meta["outputs"])), np.float32)
+    for k in range(-int(meta["warmup_steps"]), steps):
+        y, *new = session.run(out_names, {"x": zero if k < 0 else x[:, k], **state})
+        state = {i: value for (i, _, _), value in zip(states, new)}
+        if k >= 0:
+            ys[:, k] = y
+    return ys
+
+
+def _column(meta, kind):
+    for i, out in enumerate(meta["outputs"]):
+        if out["kind"] == kind:
+            return i
+    return None
+
+
+def evaluate_predictions(meta: dict, sims: list[dict], y: np.ndarray, threshold: float | None = None) -> dict:
+    """Metrics of predictions ``y`` [batch, T, n_outputs] against simulations (dicts from the dataset)."""
+    dt = float(meta["dt_ms"])
+    threshold = float(meta["spike_threshold"]) if threshold is None else threshold
+    v_col, s_col = _column(meta, "soma_v"), _column(meta, "spike_prob")
+    v_true = np.concatenate([s["v"] for s in sims])
+    v_pred = np.concatenate([y[b, :, v_col] for b in range(len(sims))])
+    out = metrics.voltage_metrics(v_true, v_pred)
+    t_true, t_pred = [], []
+    offset = 0.0
+    for b, s in enumerate(sims):
+        n = len(s["v"])
+        tt = np.asarray(s["spike_times_ms"])
+        t_true.append(tt[tt < n * dt] + offset)
+        if s_col is not None:
+            t_pred.append(metrics.spike_times_from_prob(y[b, :, s_col], dt, threshold) + offset)
+        else:
+            t_pred.append(metrics.spike_times(y[b, :, v_col], dt, offset + dt))
+        offset += n * dt + 10 * metrics.MATCH_WINDOW_MS  # keep simulations apart for matching
+    t_true, t_pred = np.concatenate(t_true), np.concatenate(t_pred)
+    out.update({f"spike_{k}": v for k, v in metrics.spike_metrics(t_true, t_pred).items()})
+    out["spike_threshold"] = threshold
+    out["simulated_s"] = len(v_true) * dt * 1e-3
+    out["rate_true_hz"] = len(t_true) / max(out["simulated_s"], 1e-9)
+    out["rate_pred_hz"] = len(t_pred) / max(out["simulated_s"], 1e-9)
+    readouts = {}
+    for i, spec in enumerate(meta["outputs"]):
+        if spec["kind"] != "readout":
+            continue
+        r_true = np.concatenate([s["readouts"][:, spec["recorded_column"]] for s in sims])
+        r_pred = np.concatenate([y[b, :, i] for b in range(len(sims))])
+        readouts[spec["name"]] = {"ve": metrics.variance_explained(r_true, r_pred), "rmse": metrics.rmse(r_true, r_pred), "units": spec["units"]}
+    for spec in meta.get("derived_readouts", []):
+        src = next(i for i, o in enumerate(meta["outputs"]) if o["name"] == spec["from"])
+        col = meta["outputs"][src]["recorded_column"]
+        f_true = np.concatenate([fluorescence(s["readouts"][:, col], dt, spec["indicator"]) for s in sims])
+        f_pred = np.concatenate([fluorescence(y[b, :, src], dt, spec["indicator"]) for b in range(len(sims))])
+        readouts[spec["name"]] = {"ve": metrics.variance_explained(f_true, f_pred), "rmse": metrics.rmse(f_true, f_pred), "units": "dF/F0"}
+    if readouts:
+        out["readouts"] = readouts
+    total_ms = len(v_true) * dt
+    if total_ms >= 20_000:
+        drift = []
+        start = 0
+        offset = 0.0
+        for b, s in enumerate(sims):
+            n = len(s["v"])
+            tt = np.asarray(s["spike_times_ms"])
+            tp = metrics.spike_times_from_prob(y[b, :, s_col], dt, threshold) if s_col is not None else np.array([])
+            drift += metrics.drift_windows(s["v"], y[b, :, v_col], tt, tp, dt, window_ms=min(10_000.0, n * dt))
+        out["drift_windows"] = len(drift)
+        out["drift_ve_min"] = float(min(d["ve_clipped"] for d in drift)) if drift else float("nan")
+        out["drift_f1_min"] = float(min(d["f1"] for d in drift)) if drift else float("nan")
+    return out
+
+
+def choose_spike_threshold(meta, sims, y) -> float:
+    """The spike-probability threshold with the best F1 on these (validation) simulations."""
+    best = (-1.0, 0.5)
+    for thr in np.round(np.arange(0.1, 0.95, 0.05), 2):
+        f1 = evaluate_predictions(meta, sims, y, float(thr))["spike_f1"]
+        if f1 > best[0] + 1e-9:
+            best = (f1, float(thr))
+    return best[1]
+
+
+def fi_curves(source, config, session, meta, currents_na, duration_ms: float = 1000.0) -> dict:
+    """Firing rate vs constant somatic current for NEURON and the surrogate, compared point by point."""
+    from .dataset.generate import GenerationConfig, simulate_one
+    from .dataset.inputs import SimulationInput
+
+    cfg = GenerationConfig.from_dict({**config.as_dict(), "sim_ms": duration_ms, "n_sims": len(currents_na)})
+    n = cfg.n_steps
+    n_sites = len(cfg.sites)
+    sims, x = [], []
+    for amp in currents_na:
+        drawn = SimulationInput(
+            [np.zeros(0, np.int64)] * n_sites, [np.zeros(0, np.int64)] * n_sites, np.zeros((n_sites, cfg.ranges.netcons_per_site)),
+            np.full(n, float(amp)), {"n_events": 0},
+        )
+        sim = simulate_one(source, cfg, 0, drawn=drawn)
+        sims.append(sim)
+        x.append(sim["x"])
+    y = predict(session, meta, np.stack(x))
+    s_col = _column(meta, "spike_prob")
+    dt = cfg.dt_ms
+    rate_true = [len(s["spike_times_ms"]) / (duration_ms * 1e-3) for s in sims]
+    rate_pred = [len(metrics.spike_times_from_prob(y[b, :, s_col], dt, meta["spike_threshold"])) / (duration_ms * 1e-3) for b in range(len(sims))]
+    return metrics.compare_fi(currents_na, rate_true, rate_pred)
+
+
+def default_fi_currents(config) -> list[float]:
+    hi = max(config.ranges.current_na)
+    return [round(float(c), 4) for c in np.linspace(hi / 5, hi, 5)]
+
+
+def source_for(meta: dict):
+    """The cell source recorded in a bundle (bundled name, module:callable, or hoc template)."""
+    from .dataset.cellspec import resolve_cell
+
+    label = meta.get("provenance", {}).get("generation", {}).get("cell")
+    candidates = [label] if label else []
+    ct = meta["cell_type"]
+    if ct.get("python_class"):
+        module, _, qual = ct["python_class"].rpartition(".")
+        candidates.append(f"{module}:{qual}")
+    if ct.get("hoc_template"):
+        candidates.append(f"hoc:{ct['hoc_template']}")
+    last = None
+    for c in candidates:
+        try:
+            return resolve_cell(c)
+        except DatasetError as exc:
+            last = exc
+    raise DatasetError(f"cannot rebuild the cell of this bundle ({last}); validate it from Python with neuron_ann.validate.")
+
+
+def validate_command(args) -> int:
+    from .bundle import load
+    from .dataset.generate import GenerationConfig, generate_dataset
+    from .dataset.store import read_sim
+
+    bundle = load(args.bundle)
+    meta = bundle.meta
+    gen = meta.get("provenance", {}).get("generation")
+    if not gen:
+        raise BundleError(f"bundle '{args.bundle}' records no data-generation settings, so held-out input cannot be made like its training input.")
+    if int(args.seed) == int(gen["base_seed"]):
+        raise DatasetError(f"seed {args.seed} is the training seed of this bundle; pass another --seed for held-out input.")
+    source = source_for(meta)
+    sim_ms = float(gen["sim_ms"])
+    n_sims = max(1, math.ceil(args.sim_seconds * 1000.0 / sim_ms))
+    config = GenerationConfig.from_dict({**gen, "base_seed": int(args.seed), "n_sims": n_sims})
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="neuron_ann_validate_") as tmp:
+        generate_dataset(source, config, tmp, processes=getattr(args, "processes", None))
+        sims = [read_sim(Path(tmp) / "sims" / f"sim_{i:05d}.npz") for i in range(n_sims)]
+    gen_s = time.perf_counter() - start
+    session = make_session(bundle.model_bytes, threads=1)
+    t0 = time.perf_counter()
+    y = predict(session, meta, np.stack([s["x"] for s in sims]))
+    result = evaluate_predictions(meta, sims, y)
+    result["surrogate_wall_s"] = round(time.perf_counter() - t0, 3)
+    result["neuron_wall_s"] = round(gen_s, 3)
+    result["seed"] = int(args.seed)
+    result["bundle"] = str(args.bundle)
+    if meta.get("spike_threshold") is not None and _column(meta, "spike_prob") is not None:
+        try:
+            result["fi"] = fi_curves(source, config, session, meta, default_fi_currents(config))
+        except Exception as exc:  # f-I is a supplement; report why it is missing
+            result["fi_error"] = str(exc)
+    print(format_metrics(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1))
+        print(f"metrics written to {args.json}")
+    return 0
+
+
+def format_metrics(m: dict) -> str:
+    lines = [
+        f"held-out input: seed {m.get('seed')}, {m['simulated_s']:.1f} s simulated",
+        f"  VE (clipped at -55 mV)   {m['ve_clipped']:.4f}",
+        f"  RMSE (clipped)           {m['rmse_clipped_mv']:.3f} mV",
+        f"  VE (unclipped)           {m['ve_unclipped']:.4f}",
+        f"  spikes true / predicted  {m['spike_n_true']} / {m['spike_n_pred']}  ({m['rate_true_hz']:.1f} / {m['rate_pred_hz']:.1f} Hz)",
+        f"  spike precision/recall   {m['spike_precision']:.4f} / {m['spike_recall']:.4f}",
+        f"  spike F1 (+/-2 ms)       {m['spike_f1']:.4f}",
+        f"  timing error (matched)   {m['spike_timing_error_ms']:.3f} ms",
+    ]
+    if "drift_windows" in m:
+        lines.append(f"  drift: {m['drift_windows']} windows, min VE {m['drift_ve_min']:.4f}, min F1 {m['drift_f1_min']:.4f}")
+    for name, r in m.get("readouts", {}).items():
+        lines.append(f"  readout {name}: VE {r['ve']:.4f}, RMSE {r['rmse']:.4g} {r['units']}")
+    if "fi" in m:
+        lines.append(f"  f-I max relative error    {m['fi']['max_relative_error']:.3f}")
+        for p in m["fi"]["points"]:
+            lines.append(f"    {p['current_na']:.3f} nA: NEURON {p['rate_true_hz']:.1f} Hz, surrogate {p['rate_pred_hz']:.1f} Hz")
+    if "neuron_wall_s" in m:
+        lines.append(f"  wall time: NEURON data {m['neuron_wall_s']:.1f} s, surrogate (batch, 1 thread) {m['surrogate_wall_s']:.2f} s")
+    return "\n".join(lines)

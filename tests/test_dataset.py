@@ -1,0 +1,123 @@
+"""Dataset generation: exact binning, current means, resume, and clear errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+from neuron_ann.dataset import GenerationConfig, InputRanges, bin_events, generate_dataset, read_sim, resolve_cell, simulate_one
+from neuron_ann.dataset.cellspec import choose_sites, resolve_readouts
+from neuron_ann.dataset.inputs import SimulationInput
+from neuron_ann.errors import DatasetError
+
+SITES = [{"section": "soma", "x": 0.5, "kind": "exc", "path_distance_um": 0.0}, {"section": "soma", "x": 0.5, "kind": "inh", "path_distance_um": 0.0}]
+
+
+def _config(**kw):
+    base = dict(cell="BallHH", sites=SITES, readouts=[], dt_ms=1.0, sim_ms=200.0, n_sims=3, base_seed=5, settle_ms=50.0)
+    base.update(kw)
+    return GenerationConfig(**base)
+
+
+def test_bin_events_exact_edges():
+    # ticks of 0.025 ms, 40 ticks per 1 ms step: tick 80 is t = 2.0 ms exactly -> interval [2, 3) -> row 3
+    x = bin_events([np.array([0, 39, 40, 80, 119])], [np.array([0, 1, 0, 1, 0])], np.array([[0.5, 2.0]]), n_steps=5, ticks_per_step=40)
+    assert x[:, 0].tolist() == [0.0, 2.5, 0.5, 2.5, 0.0]
+
+
+def test_hand_placed_event_and_current_in_the_right_bins():
+    cfg = _config(sim_ms=20.0, readouts=["ina"])
+    n = cfg.n_steps
+    current = np.zeros(n)
+    current[5:8] = 0.3  # during [5, 8) ms
+    drawn = SimulationInput(
+        [np.array([7 * 40 + 13]), np.zeros(0, np.int64)], [np.array([0]), np.zeros(0, np.int64)],
+        np.array([[0.004, 0, 0], [0.001, 0, 0]]), current, {"n_events": 1},
+    )
+    sim = simulate_one(resolve_cell("BallHH"), cfg, 0, drawn=drawn)
+    x = sim["x"]
+    # the event at t = 7.325 ms belongs to [7, 8), which row 8 describes
+    assert np.nonzero(x[:, 0])[0].tolist() == [8]
+    assert x[8, 0] == pytest.approx(0.004)
+    assert x[:, 1].sum() == 0
+    # i_soma[k] is the mean over [t_{k-1}, t_k): rows 6, 7, 8
+    assert np.nonzero(x[:, 2])[0].tolist() == [6, 7, 8]
+    assert x[6:9, 2] == pytest.approx([0.3, 0.3, 0.3])
+    # targets are v(t_{k+1}): the cell sits at rest until the input arrives
+    assert abs(sim["v"][0] - sim["v_rest_mv"]) < 0.05
+    assert sim["v"][5] - sim["v"][4] > 0.5  # current from t=5 raises v(6) = v[5]
+    assert sim["readouts"].shape == (n, 1)
+
+
+def test_spike_bins_follow_crossings():
+    cfg = _config(sim_ms=100.0)
+    drawn = SimulationInput([np.zeros(0, np.int64)] * 2, [np.zeros(0, np.int64)] * 2, np.zeros((2, 3)), np.full(100, 0.5), {"n_events": 0})
+    sim = simulate_one(resolve_cell("BallHH"), cfg, 0, drawn=drawn)
+    times = sim["spike_times_ms"]
+    assert len(times) >= 2
+    assert np.nonzero(sim["spike"])[0].tolist() == [int(t // 1.0) for t in times]
+
+
+def test_generate_resume_and_identical_files(tmp_path):
+    src = resolve_cell("BallHH")
+    cfg = _config(n_sims=2)
+    generate_dataset(src, cfg, tmp_path / "a", processes=1, progress=False)
+    first = read_sim(tmp_path / "a" / "sims" / "sim_00000.npz")
+    # "interrupt" after 2 sims: extend to 3, only the third is simulated
+    mtime = (tmp_path / "a" / "sims" / "sim_00000.npz").stat().st_mtime_ns
+    manifest = generate_dataset(src, _config(n_sims=3), tmp_path / "a", processes=1, progress=False)
+    assert (tmp_path / "a" / "sims" / "sim_00000.npz").stat().st_mtime_ns == mtime
+    assert manifest["n_sims"] == 3
+    # a fresh run with the same seed gives the same files
+    generate_dataset(src, _config(n_sims=1), tmp_path / "b", processes=1, progress=False)
+    again = read_sim(tmp_path / "b" / "sims" / "sim_00000.npz")
+    for key in ("x", "v", "spike"):
+        np.testing.assert_array_equal(first[key], again[key])
+    info = json.loads((tmp_path / "a" / "sims" / "sim_00001.json").read_text())
+    assert info["seed"] == [5, 1] and "site_rates_hz" in info["input"]
+
+
+def test_generate_refuses_other_settings(tmp_path):
+    src = resolve_cell("BallHH")
+    generate_dataset(src, _config(n_sims=1), tmp_path, processes=1, progress=False)
+    with pytest.raises(DatasetError, match="other settings.*dt_ms"):
+        generate_dataset(src, _config(n_sims=1, dt_ms=0.5), tmp_path, processes=1, progress=False)
+
+
+def test_corrupted_file_is_named(tmp_path):
+    bad = tmp_path / "sim_00000.npz"
+    bad.write_bytes(b"not a numpy file")
+    with pytest.raises(DatasetError, match="sim_00000.npz is corrupted.*regenerate"):
+        read_sim(bad)
+
+
+def test_unknown_cell_lists_valid_names():
+    with pytest.raises(DatasetError, match="BallHH"):
+        resolve_cell("NoSuchCell")
+    with pytest.raises(DatasetError, match="no callable"):
+        resolve_cell("neuron_ann.cells:Nope")
+    with pytest.raises(DatasetError, match="load its .hoc file"):
+        resolve_cell("hoc:NoSuchTemplate").build()
+
+
+def test_bad_readouts_listed_before_simulation():
+    cell = resolve_cell("PVBasket").build()
+    with pytest.raises(DatasetError, match="no section named 'apic\\[10\\]'.*dend\\[0\\]"):
+        resolve_readouts(cell, ["v:apic[10](0.5)"])
+    with pytest.raises(DatasetError, match="has no .cai.*available there: ik, ina, v"):
+        resolve_readouts(cell, ["cai:dend[0](0.5)"])
+    specs = resolve_readouts(cell, ["v:dend[1](0.5)"])
+    assert specs[0].variable == "v"
+
+
+def test_sites_default_choice():
+    cell = resolve_cell("PVBasket").build()
+    sites = choose_sites(cell, 20, seed=1)
+    assert len(sites) == 20 and sum(s.kind == "exc" for s in sites) == 16
+    assert not any(s.section.startswith("axon") for s in sites)
+    assert sites == choose_sites(cell, 20, seed=1)
+
+
+def test_bad_step_is_refused():
+    with pytest.raises(DatasetError, match="multiple of NEURON's dt"):
+        _config(dt_ms=0.03).check()
