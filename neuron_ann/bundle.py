@@ -12,9 +12,9 @@ from pathlib import Path
 
 from .errors import BundleError
 
-__all__ = ["FORMAT_VERSION", "METADATA_KEY", "Bundle", "load", "save", "validate_metadata", "shipped_bundles"]
+__all__ = ["FORMAT_VERSION", "METADATA_KEY", "Bundle", "BundleError", "load", "save", "validate_metadata", "shipped_bundles"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 METADATA_KEY = "neuron_ann"
 INPUT_NAME = "x"
 OUTPUT_NAME = "y"
@@ -30,6 +30,7 @@ _REQUIRED = {
     "spike_threshold": (int, float),
     "state": list,
     "warmup_steps": int,
+    "celsius": (int, float),
 }
 _OUTPUT_KINDS = ("soma_v", "spike_prob", "readout")
 _INPUT_KINDS = ("synapse", "current")

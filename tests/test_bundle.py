@@ -14,7 +14,8 @@ from neuron_ann.errors import BundleError  # noqa: E402
 
 def _meta(n_in=3, n_out=2, units=4):
     return {
-        "format_version": 1,
+        "format_version": 2,
+        "celsius": 6.3,
         "cell_type": {"name": "BallHH", "python_class": "neuron_ann.cells.ballhh.BallHH", "hoc_template": None, "fingerprint": {}},
         "dt_ms": 1.0,
         "sites": [{"section": "soma", "x": 0.5, "kind": "exc", "path_distance_um": 0.0}, {"section": "soma", "x": 0.5, "kind": "inh", "path_distance_um": 0.0}],

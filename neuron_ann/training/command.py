@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__, celltools
+from .. import bundle as bundle_mod
 from ..errors import DatasetError
 from ..readouts import INDICATORS, READOUT_UNITS
 
@@ -177,7 +178,7 @@ def train_surrogate(
             return None
 
     meta = {
-        "format_version": 1,
+        "format_version": bundle_mod.FORMAT_VERSION,
         "cell_type": {"name": source.label if ":" not in source.label else type_name.split(".")[-1],
                       "python_class": None if info["is_hoc"] else type_name, "hoc_template": hoc_template, "fingerprint": info["fingerprint"]},
         "dt_ms": dt_ms,
