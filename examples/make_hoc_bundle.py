@@ -1,8 +1,9 @@
 """Write a tiny exact stand-in bundle for the BallStick hoc template of examples/ballstick.hoc.
 
 Usage: python examples/make_hoc_bundle.py OUT.onnx  (from a source checkout: it uses
-tests/tiny_bundles.py). A cell spikes in the exchange interval after the one in which its
-synaptic input reaches 0.5 uS.
+tests/tiny_bundles.py). A cell spikes in each exchange interval in which the synaptic
+input that arrives reaches 0.5 uS (step contract format 2). The bundle records
+celsius = 6.3, NEURON's default h.celsius.
 """
 
 import sys

@@ -15,7 +15,7 @@ pc = h.ParallelContext()
 import neuron_ann  # noqa: E402
 from neuron_ann.cells import BallHH  # noqa: E402
 
-from _stand_in import bundle_for  # noqa: E402
+from _stand_in import bundle_for, celsius_of  # noqa: E402
 
 N_CELLS, TSTOP = 8, 50.0
 
@@ -25,6 +25,7 @@ def main():
     rank, nhost = int(pc.id()), int(pc.nhost())
     bundle = sys.argv[1] if len(sys.argv) > 1 else (bundle_for("BallHH") if rank == 0 else None)
     bundle = pc.py_broadcast(bundle, 0)
+    h.celsius = celsius_of(bundle)  # the surrogate runs only at the temperature it was trained at
     cells, keep = {}, []
     for gid in range(rank, N_CELLS, nhost):
         cell = cells[gid] = BallHH(gid=gid)

@@ -13,7 +13,7 @@ from neuron import h
 import neuron_ann
 from neuron_ann.cells import BallHH, PVBasket
 
-from _stand_in import bundle_for
+from _stand_in import bundle_for, celsius_of
 
 
 def main():
@@ -23,6 +23,8 @@ def main():
     parser.add_argument("--tstop", type=float, default=200.0)
     args = parser.parse_args()
     h.load_file("stdrun.hoc")
+    bundle = args.bundle or bundle_for("BallHH")
+    h.celsius = celsius_of(bundle)  # the surrogate runs only at the temperature it was trained at
     rng = np.random.default_rng(1)
     balls = [BallHH(gid=i) for i in range(args.cells)]
     baskets = [PVBasket(gid=args.cells + i) for i in range(max(1, args.cells // 5))]
@@ -50,7 +52,7 @@ def main():
         nc.threshold = -20
         nc.record(tvec, idvec, cell.gid)
         keep.append(nc)
-    with neuron_ann.swap_to_ann(bundles=[args.bundle or bundle_for("BallHH")]) as handle:
+    with neuron_ann.swap_to_ann(bundles=[bundle]) as handle:
         print(handle.report())
         h.finitialize(-65)
         h.continuerun(args.tstop)

@@ -113,6 +113,7 @@ def run_one(bundle_path: str, n_cells: int, mode: str, tstop: float, connectivit
     h.load_file("stdrun.hoc")
     bundle = bundle_module.load(bundle_path)
     h.dt = 0.025
+    h.celsius = float(bundle.meta["celsius"])  # both modes at the temperature the surrogate was trained at
     h.tstop = tstop
     t0 = time.perf_counter()
     cells, keep = build_network(bundle, n_cells, connectivity, seed)

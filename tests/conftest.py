@@ -23,7 +23,12 @@ def neuron_state():
 
 
 def _reset(h):
+    import gc
     import sys
+
+    # a NetCon kept alive past its test (by a traceback, say) crashes NEURON's next
+    # finitialize once its sections are gone: collect such leftovers first
+    gc.collect()
 
     bridge = sys.modules.get("neuron_ann.bridge")
     if bridge is not None and hasattr(bridge, "_reset_for_tests"):

@@ -1,7 +1,11 @@
 """A gid ring of BallHH cells, swapped to a tiny bundle, run with ParallelContext.
 
-Usage: [mpiexec -n N] python tests/mpi_ring.py BUNDLE OUT.json [--detailed]
+Usage: [mpiexec -n N] python tests/mpi_ring.py BUNDLE OUT.json [--detailed] [--maxstep-first] [--ring-delay MS]
 Each rank builds and swaps only the cells it owns (gid % nhost == rank).
+
+--maxstep-first calls pc.set_maxstep before swap_to_ann (NEURON then recomputes the
+minimum cross-rank delay at finitialize, after the bridge has shortened the delays);
+--ring-delay sets the delay of the gid-1 -> gid connections (default 1.5 ms).
 """
 
 import json
@@ -19,7 +23,7 @@ N_CELLS = 6
 TSTOP = 30.0
 
 
-def main(bundle_path, out_path, detailed=False):
+def main(bundle_path, out_path, detailed=False, maxstep_first=False, ring_delay=1.5):
     h.load_file("stdrun.hoc")
     rank, nhost = int(pc.id()), int(pc.nhost())
     keep = []
@@ -44,16 +48,19 @@ def main(bundle_path, out_path, detailed=False):
         cell.syn = syn
     for gid in range(N_CELLS):  # ring: gid-1 -> gid, plus gid-2 -> gid
         if gid in cells:
-            for pre, w, d in (((gid - 1) % N_CELLS, 0.35, 1.5), ((gid - 2) % N_CELLS, 0.1, 2.25)):
+            for pre, w, d in (((gid - 1) % N_CELLS, 0.35, ring_delay), ((gid - 2) % N_CELLS, 0.1, 2.25)):
                 nc = pc.gid_connect(pre, cells[gid].syn)
                 nc.weight[0], nc.delay = w, d
                 keep.append(nc)
+    if maxstep_first:
+        pc.set_maxstep(10)
     if not detailed:
         handle = neuron_ann.swap_to_ann(bundles=[bundle_path])
         assert len(handle.cells) == len(cells)
     tvec, idvec = h.Vector(), h.Vector()
     pc.spike_record(-1, tvec, idvec)
-    pc.set_maxstep(10)
+    if not maxstep_first:
+        pc.set_maxstep(10)
     h.finitialize(-65)
     pc.psolve(TSTOP)
     mine = [(float(t), int(g)) for t, g in zip(tvec, idvec)]
@@ -67,5 +74,7 @@ def main(bundle_path, out_path, detailed=False):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], "--detailed" in sys.argv)
+    args = sys.argv[1:]
+    delay = float(args[args.index("--ring-delay") + 1]) if "--ring-delay" in args else 1.5
+    main(args[0], args[1], "--detailed" in args, "--maxstep-first" in args, delay)
     h.quit()

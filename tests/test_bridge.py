@@ -1,4 +1,10 @@
-"""swap_to_ann with tiny exact bundles: inputs, spikes, run loop, hybrid networks, swap_back."""
+"""swap_to_ann with tiny exact bundles: inputs, spikes, run loop, hybrid networks, swap_back.
+
+Step contract format 2 (docs/internals.md): the step at t_k sees the events whose true
+delivery time lies in [t_k, t_k+1) and predicts a spike inside that same interval; the
+tiny bundles spike at t_k + dt/2 (or their spike_offset output) when that input reaches
+their threshold. Every expected time below is exact to 1e-9 ms.
+"""
 
 import numpy as np
 import pytest
@@ -6,9 +12,11 @@ from neuron import h
 
 import neuron_ann
 from neuron_ann.cells import BallHH, PVBasket
+from neuron_ann.bridge.plan import SHIFT_MARK_MS
 from neuron_ann.errors import SwapError
 
 import tiny_bundles as tb
+
 
 DT_MS = 1.0
 
@@ -37,13 +45,21 @@ def _detector(cell, threshold=-20.0):
     return nc, vec
 
 
-def _expected_spikes(arrivals, weights, threshold, tstop, dt=DT_MS):
-    """Spike times of a decay-0 tiny bundle: interval [k, k+1) sums to >= threshold -> spike at k+1 + dt/2."""
+def _expected_spikes(arrivals, weights, threshold, tstop, dt=DT_MS, offset=None):
+    """Spike times of a decay-0 tiny bundle: input truly arriving in [t_k, t_k+1) sums to >= threshold -> spike at t_k + offset.
+
+    ``offset`` defaults to dt/2 (no spike_offset output); otherwise it is rounded to NEURON's step
+    and kept within (0, dt], as the bridge does.
+    """
+    if offset is None:
+        offset = dt / 2
+    else:
+        offset = min(max(round(offset / h.dt), 1), round(dt / h.dt)) * h.dt
     bins = {}
     for t, w in zip(arrivals, weights):
         k = int(np.floor(t / dt + 1e-9))
         bins[k] = bins.get(k, 0.0) + w
-    return sorted((k + 1) * dt + dt / 2 for k, total in bins.items() if total >= threshold - 1e-6 and (k + 1) * dt + dt / 2 <= tstop)
+    return sorted(k * dt + offset for k, total in bins.items() if total >= threshold - 1e-6 and k * dt + offset <= tstop)
 
 
 def test_spikes_reach_targets_at_spike_time_plus_delay(ball_path):
@@ -68,10 +84,15 @@ def test_spikes_reach_targets_at_spike_time_plus_delay(ball_path):
     _, spikes1 = _detector(cells[1])
     handle = neuron_ann.swap_to_ann(bundles=[ball_path])
     assert len(handle.cells) == 2
+    # captured NetCons run one exchange step early; the user's delays are kept by the handle
+    assert nc_in.delay == pytest.approx(SHIFT_MARK_MS, abs=1e-15) and handle.user_delay(nc_in) == 1.0
+    assert to_cell.delay == pytest.approx(1.25 + SHIFT_MARK_MS, abs=1e-12) and handle.user_delay(to_cell) == 2.25
+    assert to_art.delay == 3.7 and handle.user_delay(to_art) == 3.7  # not onto a swapped cell: untouched
     h.finitialize(-65)
     h.continuerun(14)
     emitted0 = handle.spike_times(cells[0])
     expected0 = _expected_spikes([0.3 + 2 * i + 1.0 for i in range(5)], [0.5] * 5, 0.3, 14)
+    assert expected0 == pytest.approx([1.5, 3.5, 5.5, 7.5, 9.5])  # input at 1.3 -> interval [1, 2) -> spike at 1.5
     assert np.allclose(emitted0, expected0, atol=1e-9)
     assert np.allclose(np.array(spikes0), emitted0, atol=1e-9)
     arrivals = emitted0 + 3.7
@@ -91,23 +112,33 @@ def test_weights_delays_and_active_after_swap(ball_path):
     nc_a.delay = nc_b.delay = 1.0
     nc_a.weight[0], nc_b.weight[0] = 0.1, 0.2
     vrec = h.Vector().record(cell.soma(0.5)._ref_v)
-    neuron_ann.swap_to_ann(bundles=[ball_path])
+    handle = neuron_ann.swap_to_ann(bundles=[ball_path])
     nc_a.weight[0] = 0.05  # changed after the swap
     nc_b.delay = 2.0
+    assert handle.user_delay(nc_b) == 2.0  # reported at once, taken up at finitialize
     h.dt = 0.025
     h.finitialize(-65)
+    assert nc_b.delay == pytest.approx(1.0 + SHIFT_MARK_MS, abs=1e-12) and handle.user_delay(nc_b) == 2.0
     h.continuerun(6)
     v = np.array(vrec)
-    # tiny bundle: v(t_{k+1}) = -65 + 10 * (input summed over [t_{k-1}, t_k))
+    # tiny bundle: v(t_{k+1}) = -65 + 10 * (input truly arriving in [t_k, t_{k+1}))
     at = lambda t: v[int(round(t / h.dt))]  # noqa: E731
-    assert at(3.0) == pytest.approx(-65 + 10 * 0.05, abs=1e-6)  # a arrives at 1.5
-    assert at(4.0) == pytest.approx(-65 + 10 * 0.2, abs=1e-6)  # b arrives at 2.5
+    assert at(1.0) == pytest.approx(-65, abs=1e-6)
+    assert at(2.0) == pytest.approx(-65 + 10 * 0.05, abs=1e-6)  # a arrives at 1.5
+    assert at(3.0) == pytest.approx(-65 + 10 * 0.2, abs=1e-6)  # b arrives at 2.5
+    assert at(4.0) == pytest.approx(-65, abs=1e-6)
+    assert at(5.0) == pytest.approx(-65 + 10 * 0.05, abs=1e-6)  # a at 4.5
+    assert at(6.0) == pytest.approx(-65 + 10 * 0.2, abs=1e-6)  # b at 5.5
     nc_b.active(False)
+    nc_a.weight[0] = 0.0625  # exact in float32
     h.finitialize(-65)
     h.continuerun(6)
     v = np.array(vrec)
-    assert at(3.0) == pytest.approx(-60 + -4.5, abs=1e-6)
-    assert at(4.0) == pytest.approx(-65, abs=1e-6)
+    assert at(2.0) == pytest.approx(-65 + 10 * 0.0625, abs=1e-6)
+    assert at(3.0) == pytest.approx(-65, abs=1e-6)
+    assert at(6.0) == pytest.approx(-65, abs=1e-6)
+    neuron_ann.swap_back()
+    assert (nc_a.delay, nc_b.delay) == (1.0, 2.0)
 
 
 def test_soma_voltage_follows_surrogate_linearly(ball_path):
@@ -122,9 +153,10 @@ def test_soma_voltage_follows_surrogate_linearly(ball_path):
     h.finitialize(-65)
     h.continuerun(4)
     v = np.array(vrec)
-    # input in [1, 2) -> v(3) = -64; linear from v(2) = -65 to v(3) = -64, back to -65 at t = 4
-    assert np.allclose(v[80:121], np.linspace(-65, -64, 41), atol=1e-6)
-    assert np.allclose(v[120:161], np.linspace(-64, -65, 41), atol=1e-6)
+    # input at 1.2, in [1, 2) -> v(2) = -64; linear from v(1) = -65 to v(2) = -64, back to -65 at t = 3
+    assert np.allclose(v[:41], -65, atol=1e-6)
+    assert np.allclose(v[40:81], np.linspace(-65, -64, 41), atol=1e-6)
+    assert np.allclose(v[80:121], np.linspace(-64, -65, 41), atol=1e-6)
 
 
 def test_iclamp_drives_current_input(ball_path):
@@ -159,7 +191,7 @@ def test_nearest_site_mapping_and_kinds(pv_path, tmp_path):
     assert sorted(g.captures) == [(0, 0), (0, 1), (0, 2)]
     assert len(list(h.allsec())) == 1  # only the soma is left
     h.finitialize(-65)
-    h.continuerun(2.5)  # the step at t = 2 saw the inputs of [1, 2)
+    h.continuerun(1.5)  # the step at t = 1 saw the inputs that arrive in [1, 2), at 1.5
     x = g.model.x
     assert x[0, g.site_columns].tolist() == pytest.approx([0.01, 0.02, 0.04])
 
@@ -281,7 +313,7 @@ def test_spike_offset_output_places_spikes_on_the_neuron_grid(tmp_path, offset_m
     h.finitialize(-65)
     h.continuerun(8)
     steps = min(max(round(offset_ms / h.dt), 1), 40)
-    expected = [k + steps * h.dt for k in (2, 3, 4, 5)]  # inputs in [1, 2) ... [4, 5)
+    expected = [k + steps * h.dt for k in (1, 2, 3, 4)]  # inputs at 1.3 ... 4.3: intervals [1, 2) ... [4, 5)
     assert np.allclose(handle.spike_times(cell), expected, atol=1e-9)
     assert np.allclose(np.array(spikes), expected, atol=1e-9)
 
@@ -332,3 +364,128 @@ def test_soma_synapses_are_parked_and_restored(ball_path):
     assert idle.tau_d == 12.0 and nc.syn() == syn
     assert "hh" in cell.soma.psection()["density_mechs"]
     assert cell.soma(0.5).point_processes() and len(cell.soma(0.5).point_processes()) == 2
+
+
+# --- format 2 edge cases: delays of exactly one exchange step, boundaries, chains -----------
+
+
+def test_netstim_with_delay_exactly_one_step_and_boundary_events(ball_path):
+    """User delay == dt_ms (shortened to ~0): events sent on and just before exchange boundaries land in the right row."""
+    cell = BallHH()
+    syn = cell.add_synapse("exc", cell.soma)
+    sends = {"a": (1.0, 0.2), "b": (0.999, 0.2), "c": (1.5, 0.2), "d": (0.0, 0.4), "e": (3.0, 0.1), "f": (3.999999, 0.25)}
+    keep = []
+    for start, weight in sends.values():
+        stim = _stim(start, number=1)
+        nc = h.NetCon(stim, syn)
+        nc.delay, nc.weight[0] = DT_MS, weight
+        keep += [stim, nc]
+    _, spikes = _detector(cell)
+    handle = neuron_ann.swap_to_ann(bundles=[ball_path])
+    assert all(handle.user_delay(nc) == DT_MS and nc.delay == SHIFT_MARK_MS for nc in keep[1::2])
+    h.finitialize(-65)
+    h.continuerun(8)
+    arrivals = [start + DT_MS for start, _ in sends.values()]  # 2.0, 1.999, 2.5, 1.0, 4.0, 4.999999
+    expected = _expected_spikes(arrivals, [w for _, w in sends.values()], 0.3, 8)
+    # [1, 2): d 0.4 and b 0.2 -> spike 1.5; [2, 3): a + c = 0.4 -> 2.5; [4, 5): e + f = 0.35 -> 4.5
+    assert expected == pytest.approx([1.5, 2.5, 4.5])
+    assert np.allclose(handle.spike_times(cell), expected, atol=1e-9)
+    assert np.allclose(np.array(spikes), expected, atol=1e-9)
+
+
+@pytest.mark.parametrize("offset_ms", [None, 1.0, 0.025])
+def test_swapped_to_swapped_chain_with_delay_exactly_one_step(tmp_path, offset_ms):
+    """A spike predicted for [t_k, t_k+1) goes out at its true time; with delay dt_ms it reaches the next cell's row exactly."""
+    options = {} if offset_ms is None else {"spike_offset_ms": offset_ms}
+    path = tb.ballhh_bundle(tmp_path / "chain.onnx", threshold=0.3, **options)
+    cells = [BallHH(gid=i) for i in range(3)]
+    stim = _stim(0.3, interval=2.6, number=4)
+    nc_in = h.NetCon(stim, cells[0].add_synapse("exc", cells[0].soma))
+    nc_in.weight[0], nc_in.delay = 0.5, 1.0
+    links = []
+    for pre, post, delay in ((0, 1, DT_MS), (1, 2, DT_MS + 0.4)):
+        link = h.NetCon(cells[pre].soma(0.5)._ref_v, cells[post].add_synapse("exc", cells[post].soma), sec=cells[pre].soma)
+        link.threshold, link.weight[0], link.delay = -20, 0.5, delay
+        links.append(link)
+    recs = [_detector(c) for c in cells]
+    handle = neuron_ann.swap_to_ann(bundles=[path])
+    h.finitialize(-65)
+    h.continuerun(16)
+    times = [np.array(v) for _, v in recs]
+    expected0 = _expected_spikes([0.3 + 2.6 * i + 1.0 for i in range(4)], [0.5] * 4, 0.3, 16, offset=offset_ms)
+    expected1 = _expected_spikes([t + DT_MS for t in expected0], [0.5] * len(expected0), 0.3, 16, offset=offset_ms)
+    expected2 = _expected_spikes([t + DT_MS + 0.4 for t in expected1], [0.5] * len(expected1), 0.3, 16, offset=offset_ms)
+    assert len(expected2) >= 2
+    for got, want, cell in zip(times, (expected0, expected1, expected2), cells):
+        assert np.allclose(got, want, atol=1e-9), (got, want)
+        assert np.allclose(handle.spike_times(cell), want, atol=1e-9)
+
+
+def test_gid_connect_with_delay_exactly_one_step_under_psolve(ball_path):
+    """One rank: pc.gid_connect NetCons onto swapped cells may have delay dt_ms (shortened to ~0) under pc.psolve."""
+    pc = h.ParallelContext()
+    cells = [BallHH(gid=i) for i in range(2)]
+    for gid, cell in enumerate(cells):
+        pc.set_gid2node(gid, int(pc.id()))
+        det = h.NetCon(cell.soma(0.5)._ref_v, None, sec=cell.soma)
+        det.threshold = -20
+        pc.cell(gid, det)
+    stim = _stim(0.3, interval=3.0, number=3)
+    nc = h.NetCon(stim, cells[0].add_synapse("exc", cells[0].soma))
+    nc.weight[0], nc.delay = 0.5, 1.0
+    link = pc.gid_connect(0, cells[1].add_synapse("exc", cells[1].soma))
+    link.weight[0], link.delay = 0.5, DT_MS
+    tvec, idvec = h.Vector(), h.Vector()
+    pc.spike_record(-1, tvec, idvec)
+    handle = neuron_ann.swap_to_ann(bundles=[ball_path])
+    assert handle.user_delay(link) == DT_MS
+    pc.set_maxstep(10)
+    h.finitialize(-65)
+    pc.psolve(12)
+    raster = sorted(zip(np.array(tvec), np.array(idvec).astype(int)))
+    expected0 = _expected_spikes([1.3, 4.3, 7.3], [0.5] * 3, 0.3, 12)
+    expected1 = _expected_spikes([t + DT_MS for t in expected0], [0.5] * 3, 0.3, 12)
+    want = sorted([(t, 0) for t in expected0] + [(t, 1) for t in expected1])
+    assert [g for _, g in raster] == [g for _, g in want]
+    assert np.allclose([t for t, _ in raster], [t for t, _ in want], atol=1e-9)
+    pc.gid_clear()
+
+
+def test_delay_set_while_swapped_is_taken_up_at_finitialize_and_kept_by_swap_back(ball_path):
+    cell = BallHH()
+    stim = _stim(0.3, number=1)
+    nc = h.NetCon(stim, cell.add_synapse("exc", cell.soma))
+    nc.weight[0], nc.delay = 0.5, 1.0
+    handle = neuron_ann.swap_to_ann(bundles=[ball_path])
+    h.finitialize(-65)
+    h.continuerun(5)
+    assert np.allclose(handle.spike_times(cell), [1.5], atol=1e-9)  # arrives at 1.3
+    nc.delay = 2.5
+    assert handle.user_delay(nc) == 2.5
+    h.finitialize(-65)
+    assert nc.delay == pytest.approx(1.5 + SHIFT_MARK_MS, abs=1e-12)
+    h.continuerun(5)
+    assert np.allclose(handle.spike_times(cell), [2.5], atol=1e-9)  # arrives at 2.8
+    nc.delay = 1.0  # the value the bridge set is never a round number, so this is seen as a change
+    h.finitialize(-65)
+    h.continuerun(5)
+    assert np.allclose(handle.spike_times(cell), [1.5], atol=1e-9)
+    nc.delay = 3.0  # set while swapped, no finitialize before swap_back: the user's value stays
+    neuron_ann.swap_back()
+    assert nc.delay == 3.0
+    assert handle.user_delay(nc) == 3.0
+
+
+def test_freed_captured_netcon_stops_delivering(ball_path):
+    """The handle does not keep a captured NetCon alive: deleting it while swapped removes the connection."""
+    cell = BallHH()
+    stim = _stim(0.3, number=1)
+    syn = cell.add_synapse("exc", cell.soma)
+    nc = h.NetCon(stim, syn)
+    nc.weight[0], nc.delay = 0.5, 1.0
+    handle = neuron_ann.swap_to_ann(bundles=[ball_path])
+    del nc
+    h.finitialize(-65)
+    h.continuerun(4)
+    assert len(handle.spike_times(cell)) == 0
+    neuron_ann.swap_back()

@@ -33,13 +33,55 @@ def _run(cmd, env, out):
     return json.loads(out.read_text())
 
 
+def _expected_ring_raster(ring_delay=1.5, tstop=30.0, n=6, dt=1.0):
+    """The ring's raster by hand under format 2: input truly arriving in [k, k+1) -> spike at k + 0.5 (threshold 0.3)."""
+    import numpy as np
+
+    arrivals = {g: [] for g in range(n)}  # gid -> [(true arrival time, weight)]
+    arrivals[0] += [(0.4 + 4.0 * i + 1.0, 0.5) for i in range(6)]
+    spikes = []
+    for k in range(int(tstop / dt)):  # intervals in order; spikes only reach later intervals (delays >= dt)
+        for g in range(n):
+            total = sum(w for t, w in arrivals[g] if int(np.floor(t / dt + 1e-9)) == k)
+            if total >= 0.3 - 1e-6:
+                t_spike = k * dt + dt / 2
+                spikes.append((t_spike, g))
+                arrivals[(g + 1) % n].append((t_spike + ring_delay, 0.35))
+                arrivals[(g + 2) % n].append((t_spike + 2.25, 0.1))
+    return sorted(s for s in spikes if s[0] <= tstop)
+
+
 @pytest.mark.mpi
 def test_two_ranks_equal_one_rank(tmp_path):
     mpiexec, env = _mpi_setup()
     bundle = tb.ballhh_bundle(tmp_path / "ball.onnx", threshold=0.3)
     one = _run([sys.executable, str(SCRIPT), str(bundle), str(tmp_path / "one.json")], env, tmp_path / "one.json")
     two = _run([mpiexec, "-n", "2", sys.executable, str(SCRIPT), str(bundle), str(tmp_path / "two.json")], env, tmp_path / "two.json")
-    assert one["nhost"] == 1 and two["nhost"] == 2
+    # pc.set_maxstep before the swap: NEURON's spike exchange interval (the minimum cross-rank
+    # delay) must be the shortened 1.4 ms, not the user's 2.4 ms, or a spike at 5.5 that arrives
+    # at 7.9 (captured at 6.9) would reach the capture only at the exchange at 7.2, a row late
+    early = _run([mpiexec, "-n", "2", sys.executable, str(SCRIPT), str(bundle), str(tmp_path / "early.json"), "--maxstep-first",
+                  "--ring-delay", "2.4"], env, tmp_path / "early.json")
+    assert one["nhost"] == 1 and two["nhost"] == 2 and early["nhost"] == 2
     assert len(one["raster"]) > 10
     assert {g for _, g in one["raster"]} == set(range(6))
+    for got, ring_delay in ((one, 1.5), (early, 2.4)):
+        expected = _expected_ring_raster(ring_delay)
+        assert [g for _, g in got["raster"]] == [g for _, g in expected]
+        assert all(abs(a[0] - b[0]) < 1e-9 for a, b in zip(got["raster"], expected))
+    assert [7.5, 1] in [[round(t, 6), g] for t, g in early["raster"]]
     assert two["raster"] == one["raster"]
+
+
+@pytest.mark.mpi
+def test_cross_rank_delay_of_one_exchange_step_refused(tmp_path):
+    """Across ranks a delay of exactly dt_ms would be shortened to ~0, which NEURON's spike exchange cannot carry."""
+    mpiexec, env = _mpi_setup()
+    bundle = tb.ballhh_bundle(tmp_path / "ball.onnx", threshold=0.3)
+    cmd = [mpiexec, "-n", "2", sys.executable, str(SCRIPT), str(bundle), str(tmp_path / "x.json"), "--ring-delay", "1.0"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and not (tmp_path / "x.json").exists(), text[-3000:]
+    assert "SwapError" in text and "brings spikes of gid" in text, text[-3000:]
+    assert "from another MPI rank onto a swapped BallHH with delay 1 ms" in text
+    assert "make this delay longer than 1.025 ms" in text

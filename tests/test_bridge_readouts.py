@@ -40,13 +40,15 @@ def test_readouts_are_recordable(pv_readout_path):
     h.finitialize(-65)
     h.continuerun(4)
     at = lambda vec, t: np.array(vec)[int(round(t / h.dt))]  # noqa: E731
-    # input 0.1 uS in [1, 2) -> at t = 3: soma -64, v readout = soma + 3, cai = soma + 65.001, fluorescence = soma + 66
-    assert at(v_soma, 3.0) == pytest.approx(-64.0, abs=1e-6)
-    assert at(v_dend, 3.0) == pytest.approx(-61.0, abs=1e-5)
+    # input 0.1 uS arriving at 1.5, in [1, 2) -> at t = 2: soma -64, v readout = soma + 3, cai = soma + 65.001,
+    # fluorescence (an output of this bundle, not derived) = soma + 66
+    assert at(v_soma, 2.0) == pytest.approx(-64.0, abs=1e-6)
+    assert at(v_dend, 2.0) == pytest.approx(-61.0, abs=1e-5)
     assert at(v_dend, 0.0) == pytest.approx(-62.0, abs=1e-5)
-    assert at(v_dend, 2.5) == pytest.approx(-61.5, abs=1e-5)
-    assert at(cai, 3.0) == pytest.approx(1.001, abs=1e-5)
-    assert at(fluo, 3.0) == pytest.approx(2.0, abs=1e-5)
+    assert at(v_dend, 1.5) == pytest.approx(-61.5, abs=1e-5)
+    assert at(v_dend, 3.0) == pytest.approx(-62.0, abs=1e-5)
+    assert at(cai, 2.0) == pytest.approx(1.001, abs=1e-5)
+    assert at(fluo, 2.0) == pytest.approx(2.0, abs=1e-5)
     with pytest.raises(KeyError, match="no readout 'ik'"):
         handle.readout_ref(cell, "ik")
     neuron_ann.swap_back()
@@ -73,3 +75,86 @@ def test_recording_of_readout_section_elsewhere_is_refused(pv_readout_path):
     with pytest.raises(SwapError, match=r"dend\[0\]\(0.0714286\)"):
         neuron_ann.swap_to_ann(bundles=[pv_readout_path])
     del rec
+
+
+FLUO = "fluorescence:dend[1](0.5)"
+
+
+def _fluo_bundle(path, derived=None, readouts=None):
+    # cai = v + 65.0001 mM: 1e-4 mM at rest; decay 0.9 gives calcium transients that outlast the input
+    readouts = readouts or [("cai", "dend[1]", 0.5, 65.0001), ("v", "dend[0]", 0.5, 0.0)]
+    derived = derived or [(FLUO, "cai_dend[1]", "GCaMP6f")]
+    return tb.pvbasket_bundle(path, threshold=1e9, decay=0.9, readouts=readouts, derived=derived)
+
+
+def test_derived_fluorescence_readout_is_recordable_and_exact(tmp_path, monkeypatch):
+    """A bundle's derived fluorescence readout: GCaMP6f computed from its cai readout, all cells at once, per step."""
+    from neuron_ann import readouts
+    from neuron_ann.bridge import group as group_module
+
+    calls = []
+    real_step = group_module.fluorescence_step
+
+    def counting_step(cai, *args, **kwargs):
+        calls.append(np.shape(cai))
+        return real_step(cai, *args, **kwargs)
+
+    monkeypatch.setattr(group_module, "fluorescence_step", counting_step)
+    path = _fluo_bundle(tmp_path / "fluo.onnx")
+    cells, keep = [], []
+    for i, weight in enumerate((0.0, 0.0001, 0.0003)):
+        cell = PVBasket()
+        syn = cell.add_synapse("exc", cell.dend[0], 0.5)
+        stim = h.NetStim()
+        stim.start, stim.number, stim.interval, stim.noise = 0.5 + i, 3, 4.0, 0
+        nc = h.NetCon(stim, syn)
+        nc.delay, nc.weight[0] = 1.0, weight
+        cells.append(cell)
+        keep += [syn, stim, nc]
+    handle = neuron_ann.swap_to_ann(bundles=[path])
+    fluo = [h.Vector().record(handle.readout_ref(c, FLUO)) for c in cells]
+    cai = [h.Vector().record(handle.readout_ref(c, "cai_dend[1]")) for c in cells]
+    cai_sec = h.Vector().record(cells[2].dend[1](0.5)._ref_cai)
+    with pytest.raises(KeyError, match=r"no readout 'ik'; its readouts: cai_dend\[1\], v_dend\[0\], fluorescence:dend\[1\]\(0.5\)"):
+        handle.readout_ref(cells[0], "ik")
+    h.dt = 0.025
+    h.finitialize(-65)
+    h.continuerun(40)
+    group = handle.groups[0]
+    assert len(calls) == group.steps == 41 and set(calls) == {(3,)}  # one vectorised call per exchange step
+    per_step = int(round(1.0 / h.dt))
+    for f_vec, c_vec in zip(fluo, cai):
+        f, c = np.array(f_vec), np.array(c_vec)
+        c_k = c[::per_step]  # cai at the exchange times t_k = k ms
+        expected = readouts.fluorescence(c_k, 1.0, "GCaMP6f")  # resting state from cai at t = 0
+        assert np.allclose(f[::per_step], expected, rtol=0, atol=1e-9)
+        # linear between exchange times, like every readout
+        assert np.allclose(f[per_step // 2 :: per_step][: len(expected) - 1], (expected[:-1] + expected[1:]) / 2, atol=1e-9)
+    assert np.allclose(np.array(cai_sec), np.array(cai[2]), atol=1e-12)
+    assert np.array(fluo[0]).max() == pytest.approx(0.0, abs=1e-12)  # no input: stays at rest
+    assert np.array(fluo[1]).max() > 0.05 and np.array(fluo[2]).max() > np.array(fluo[1]).max()
+    assert np.array(cai[2])[0] == pytest.approx(1e-4, abs=1e-5)
+    # a second run starts from rest again
+    h.finitialize(-65)
+    h.continuerun(5)
+    assert np.allclose(np.array(fluo[2])[::per_step], readouts.fluorescence(np.array(cai[2])[::per_step], 1.0, "GCaMP6f"), atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "derived, match",
+    [
+        ([(FLUO, "v_dend[0]", "GCaMP6f")], r"derived readout 'fluorescence:dend\[1\]\(0.5\)' is computed from 'v_dend\[0\]', which is not a cai readout of the bundle \(its cai readouts: cai_dend\[1\]\)"),
+        ([(FLUO, "cai_dend[1]", "GCaMP9")], r"uses calcium indicator 'GCaMP9', which this neuron_ann does not model \(it models GCaMP6f, GCaMP6m, GCaMP6s\)"),
+        ([{"name": FLUO, "variable": "fluorescence", "from": "cai_dend[1]", "indicator": "GCaMP6f",
+           "params": {"kd_mM": 1e-3, "hill": 2.27, "dynamic_range": 51.8, "rise_ms": 45.0, "half_decay_ms": 142.0}}],
+         r"made with other GCaMP6f parameters than this neuron_ann computes \(kd_mM = 0.001 \(here 0.000375\)\)"),
+        ([{"name": "dff", "variable": "dff_ratio", "from": "cai_dend[1]", "indicator": "GCaMP6f"}], r"derived readout 0 \(dff\) is a 'dff_ratio' readout"),
+    ],
+)
+def test_derived_readouts_the_bridge_cannot_compute_are_refused(tmp_path, derived, match):
+    path = _fluo_bundle(tmp_path / "bad.onnx", derived=derived)
+    cell = PVBasket()
+    with pytest.raises(SwapError, match=r"bundle '.*bad.onnx': .*" + match):
+        neuron_ann.swap_to_ann(bundles=[path])
+    assert len(list(h.allsec())) == 6 and neuron_ann.bridge.active_swap() is None
+    del cell

@@ -165,3 +165,63 @@ def test_current_source_added_after_swap_refused(ball_path):
     with pytest.raises(RuntimeError, match=r"IClamp\[\d+\] was placed on BallHH\[0\].soma of the swapped BallHH\[0\] after swap_to_ann\(\)"):
         h.finitialize(-65)
     del ic
+
+
+def test_celsius_differs_from_bundle_refused_at_swap_and_at_finitialize(ball_path):
+    cell = BallHH()
+    h.celsius = 34.0
+    with pytest.raises(
+        SwapError,
+        match=r"BallHH surrogate in bundle '.*ball.onnx' was trained at celsius = 6.3 degC, but h.celsius is 34 degC.*"
+        r"set h.celsius = 6.3 before running, or train a bundle at 34 degC",
+    ):
+        neuron_ann.swap_to_ann(bundles=[ball_path])
+    _unchanged(cell)
+    h.celsius = 6.3 + 1e-12  # within the tolerance
+    handle = neuron_ann.swap_to_ann(bundles=[ball_path])
+    h.finitialize(-65)
+    h.celsius = 37.0
+    with pytest.raises(RuntimeError, match=r"trained at celsius = 6.3 degC, but h.celsius is 37 degC.*set h.celsius = 6.3"):
+        h.finitialize(-65)
+    h.celsius = 6.3
+    h.finitialize(-65)
+    h.continuerun(2)
+    assert handle.swapped
+
+
+def test_netcon_made_after_swap_onto_a_capture_refused(ball_path):
+    cell = BallHH()
+    syn = cell.add_synapse("exc", cell.soma)
+    stim = h.NetStim()
+    nc = h.NetCon(stim, syn)
+    nc.delay = 1.0
+    neuron_ann.swap_to_ann(bundles=[ball_path])
+    assert nc.syn().hname().startswith("ANNInput")
+    late = h.NetCon(stim, nc.syn())  # "connect to the same synapse": while swapped that is the capture
+    late.delay = 2.0
+    with pytest.raises(RuntimeError, match=r"NetCon\[\d+\] \(NetStim\[\d+\] -> ANNInput\[\d+\]\) was made after swap_to_ann\(\) onto ANNInput.*swap_back\(\) first"):
+        h.finitialize(-65)
+    del late
+    h.finitialize(-65)
+
+
+def test_unusable_shipped_bundle_does_not_block_other_bundles(ball_path, tmp_path, monkeypatch):
+    """A shipped file of an older format is refused only for the cells that need it."""
+    import json
+
+    import onnx
+
+    from neuron_ann.bridge import bundles as registry
+
+    old = tmp_path / "BallHH.onnx"
+    model = onnx.load(str(ball_path))
+    meta = json.loads(model.metadata_props[0].value)
+    meta["format_version"] = 1
+    model.metadata_props[0].value = json.dumps(meta)
+    old.write_bytes(model.SerializeToString())
+    monkeypatch.setattr(registry, "shipped_bundles", lambda: [old])
+    cell = BallHH()
+    with pytest.raises(BundleError, match=r"shipped surrogate for neuron_ann.cells.ballhh.BallHH cannot be used: .*bundle format 1 is not supported.*bundles=\[path\]"):
+        neuron_ann.swap_to_ann()
+    _unchanged(cell)
+    assert neuron_ann.swap_to_ann(bundles=[ball_path]).cells == [cell]

@@ -8,8 +8,11 @@ The step model has one state value ``s`` per cell:
     p      = 1 if s_out >= threshold else 0 (spike probability in [t_k, t_{k+1}))
     y      = [v, p, readouts...]
 
-With ``decay = 0`` a cell spikes in exactly the intervals whose weighted input reaches
-``threshold``, so every spike time is computable by hand.
+Format 2 (docs/internals.md): row ``x[k]`` holds the synaptic events whose true delivery
+time lies in ``[t_k, t_{k+1})`` and the mean soma current over ``[t_{k-1}, t_k)``. With
+``decay = 0`` a cell spikes in exactly the intervals whose own synaptic input reaches
+``threshold`` (at ``t_k + spike offset``, default half a step), so every spike time is
+computable by hand.
 """
 
 from __future__ import annotations
@@ -57,6 +60,8 @@ def make_bundle(
     fingerprint=None,
     with_spikes=True,
     hoc_template=None,
+    celsius=6.3,
+    derived=(),
 ):
     """Write a tiny bundle for ``cell``'s type and return its path.
 
@@ -65,6 +70,8 @@ def make_bundle(
         readouts: list of (variable, section, x, offset_mV): readout = v + offset.
         spike_offset_ms: if given, an output ``spike_offset`` with this constant (ms from t_k).
         hoc_template: for a hoc template cell, its name (python_class is then null).
+        celsius: the temperature recorded in the bundle (the test suite runs at h.celsius = 6.3).
+        derived: derived readouts, each (name, source readout name, indicator) or a full dict.
     """
     import onnx
     from onnx import TensorProto, helper
@@ -132,7 +139,8 @@ def make_bundle(
     onnx.checker.check_model(model)
     cls = type(cell)
     meta = {
-        "format_version": 1,
+        "format_version": 2,
+        "celsius": celsius,
         "cell_type": {
             "name": hoc_template or cls.__name__,
             "python_class": None if hoc_template else f"{cls.__module__}.{cls.__qualname__}",
@@ -151,6 +159,16 @@ def make_bundle(
         "provenance": {"made_by": "tests/tiny_bundles.py"},
         "validation": {},
     }
+    if derived:
+        from neuron_ann.readouts import INDICATORS
+
+        meta["derived_readouts"] = [
+            d if isinstance(d, dict) else {
+                "name": d[0], "variable": "fluorescence", "from": d[1], "indicator": d[2],
+                "params": INDICATORS.get(d[2], {}), "units": "dF/F0",
+            }
+            for d in derived
+        ]
     return bundle_module.save(model, meta, path)
 
 

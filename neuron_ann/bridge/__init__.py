@@ -3,8 +3,11 @@
 :func:`swap_to_ann` keeps each swapped cell's soma section (so the user's spike detectors,
 ``pc.cell`` gids and soma recordings survive), deletes its other sections and drives the
 soma with the surrogate's voltage (NMODL ``ANNSoma``); NetCons onto its synapses are
-retargeted to ``ANNInput`` captures that sum weights per contact site; IClamps on the
-soma are integrated by ``ANNCurrent``. An ``FInitializeHandler`` starts a chain of
+retargeted to ``ANNInput`` captures that sum weights per contact site, with their delays
+shortened by one exchange step so that the step at ``t_k`` sees the events that truly
+arrive in ``[t_k, t_k+1)`` (step contract format 2, ``docs/internals.md``;
+``SwapHandle.user_delay(nc)`` reports the user's delay, swap_back restores it); IClamps on
+the soma are integrated by ``ANNCurrent``. An ``FInitializeHandler`` starts a chain of
 exchange events that runs one ONNX Runtime call per cell type per exchange step.
 """
 

@@ -5,7 +5,10 @@ resized) with numpy views for the step:
 
 - ``inputs`` [cells * sites]: summed NetCon weights per contact site (``ANNInput``);
 - ``current`` [cells]: integral of the soma current sources over the interval (``ANNCurrent``);
-- ``v_from``, ``v_to``, ``t_spike`` [cells] and ``t_from`` [1]: read by ``ANNSoma``.
+- ``v_from``, ``v_to``, ``t_spike`` [cells] and ``t_from`` [1]: read by ``ANNSoma``;
+- ``ro_from``, ``ro_to`` [readouts * cells]: read by ``ANNReadout``; the bundle's readout
+  outputs come first, then its derived readouts (fluorescence computed from a ``cai``
+  readout with :func:`neuron_ann.readouts.fluorescence_step`, for all cells at once).
 """
 
 from __future__ import annotations
@@ -16,13 +19,17 @@ import time
 import numpy as np
 from neuron import h
 
+from ..readouts import fluorescence_step, resting_bound_fraction
 from ..runtime import StepModel
-from .plan import GroupPlan, check_dt
+from .plan import GroupPlan, check_dt, derived_readouts
 
 __all__ = ["TypeGroup", "EXCHANGE_EPS_MS"]
 
-#: the exchange callback for t_k runs at t_k - EXCHANGE_EPS_MS, so events at exactly t_k
-#: belong to the next interval, as in the dataset's [t_{k-1}, t_k) bins
+#: the exchange callback for t_k runs at t_k - EXCHANGE_EPS_MS. Captured NetCons run with
+#: their delay shortened by the exchange step, so the capture has by then received exactly
+#: the events whose true delivery time lies in [t_k, t_{k+1}) (format 2): one delivered at
+#: exactly t_{k+1} reaches the capture at t_k, after the callback, and goes to the next row,
+#: as in the dataset's [t_k, t_{k+1}) bins
 EXCHANGE_EPS_MS = 1e-6
 
 
@@ -61,8 +68,13 @@ class TypeGroup:
         self._t_from_vec, self.t_from = _vector(1)
         self._t_spike_vec, self.t_spike = _vector(self.n_cells)
         self.readout_columns = [i for i, o in enumerate(meta["outputs"]) if o["kind"] == "readout" and o["name"] != "spike_offset"]
-        self.readout_names = [meta["outputs"][i]["name"] for i in self.readout_columns]
-        n_ro = len(self.readout_columns)
+        # derived readouts: (row of the readout they are computed from, indicator)
+        derived = derived_readouts(self.bundle)
+        self.derived = [(self.readout_columns.index(d["source"]), d["indicator"]) for d in derived]
+        self.readout_names = [meta["outputs"][i]["name"] for i in self.readout_columns] + [d["name"] for d in derived]
+        self._bound = [None] * len(self.derived)  # per derived readout: bound indicator fraction per cell
+        self._bound_rest = [None] * len(self.derived)
+        n_ro = len(self.readout_names)
         self._ro_from_vec, self.ro_from = _vector(n_ro * self.n_cells)
         self._ro_to_vec, self.ro_to = _vector(n_ro * self.n_cells)
         self.ro_from2 = self.ro_from[: n_ro * self.n_cells].reshape(n_ro, self.n_cells) if n_ro else None
@@ -108,9 +120,10 @@ class TypeGroup:
             self.clamps.append((cell_index, clamp))
 
     def add_readouts(self, cell_index: int, kept: dict) -> None:
-        """One ANNReadout per readout output; v/cai/ina/ik readouts also drive the kept section's variable."""
-        for r, column in enumerate(self.readout_columns):
-            out = self.bundle.meta["outputs"][column]
+        """One ANNReadout per readout (outputs, then derived); v/cai/ina/ik readouts also drive the kept section's variable."""
+        outputs = [self.bundle.meta["outputs"][column] for column in self.readout_columns]
+        outputs += [{"name": name} for name in self.readout_names[len(self.readout_columns) :]]
+        for r, out in enumerate(outputs):
             variable = out.get("variable")
             sec = kept.get(out.get("section"))
             if sec is not None and variable in ("v", "cai", "ina", "ik"):
@@ -131,7 +144,12 @@ class TypeGroup:
 
     # --- running --------------------------------------------------------------------
     def initialize(self, vpeak: float, vcap: float) -> None:
-        """At finitialize: warmed-up state, zero buffers, run step 0 on zero input, schedule t_1."""
+        """At finitialize: warmed-up state, zero buffers, run step 0, schedule t_1.
+
+        Row 0 is all zero: no event can truly arrive in [0, t_1) (every delay onto a swapped
+        cell is at least one exchange step and nothing is sent before t = 0), and no current
+        was injected before t = 0.
+        """
         self.steps_per_exchange = check_dt(self.bundle)
         for _, clamp in self.clamps:
             clamp.vpeak = vpeak
@@ -139,8 +157,14 @@ class TypeGroup:
         last = self.model.reset()
         v0 = float(last[self.v_column]) if last is not None else float(h.v_init)
         self.v_to[:] = v0
-        if self.readout_columns:
-            self.ro_to2[:] = last[self.readout_columns][:, None] if last is not None else 0.0
+        if self.readout_names:
+            n_out = len(self.readout_columns)
+            self.ro_to2[:n_out] = last[self.readout_columns][:, None] if last is not None else 0.0
+            for j, (row, indicator) in enumerate(self.derived):
+                # the warmed-up (resting) cai sets the indicator's resting state: dF/F0 = 0 at t = 0
+                self._bound_rest[j] = resting_bound_fraction(self.ro_to2[row].copy(), indicator)
+                self._bound[j] = self._bound_rest[j].copy()
+                self.ro_to2[n_out + j] = 0.0
             for (cell_index, name), (pp, seg, variable) in self.readouts.items():
                 value = float(self.ro_to2[self.readout_names.index(name), cell_index])
                 pp.value = value
@@ -178,6 +202,7 @@ class TypeGroup:
         self.k += 1
         t_k = self.k * self.dt_ms
         x = self.model.x
+        # synapse columns: events that truly arrive in [t_k, t_k+1); current: mean over [t_k-1, t_k)
         x[self._site_target] = self.inputs.reshape(self.n_cells, self.n_sites)
         if self.current_column is not None:
             x[:, self.current_column] = self.current * (1.0 / self.dt_ms)
@@ -193,9 +218,15 @@ class TypeGroup:
         self.v_from[:] = self.v_to
         self.v_to[:] = y[:, self.v_column]
         self.t_from[0] = t_k
-        if self.readout_columns:
+        if self.readout_names:
             self.ro_from2[...] = self.ro_to2
-            self.ro_to2[...] = y[:, self.readout_columns].T
+            n_out = len(self.readout_columns)
+            if n_out:
+                self.ro_to2[:n_out] = y[:, self.readout_columns].T
+            for j, (row, indicator) in enumerate(self.derived):
+                self.ro_to2[n_out + j], self._bound[j] = fluorescence_step(
+                    self.ro_to2[row], self._bound[j], self.dt_ms, indicator, bound_rest=self._bound_rest[j]
+                )
         if self.spike_column is None:
             self.t_spike[:] = -1.0
             return

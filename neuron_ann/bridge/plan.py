@@ -16,14 +16,40 @@ from neuron import h
 from .. import celltools
 from ..bundle import Bundle
 from ..errors import SwapError
+from .bundles import unusable_note
 
-__all__ = ["CURRENT_SOURCES", "Plan", "GroupPlan", "make_plan", "check_cvode", "check_dt", "describe_netcon", "all_objects"]
+__all__ = [
+    "CURRENT_SOURCES",
+    "Plan",
+    "GroupPlan",
+    "make_plan",
+    "check_cvode",
+    "check_dt",
+    "check_celsius",
+    "check_cross_rank_delay",
+    "check_input_delay",
+    "shifted_delay",
+    "SHIFT_MARK_MS",
+    "derived_readouts",
+    "describe_netcon",
+    "netcon_source",
+    "all_objects",
+    "remote_source_gid",
+    "mpi_ranks",
+    "CELSIUS_TOLERANCE",
+]
 
 #: point processes on a swapped soma that the bundle's current input stands for
 CURRENT_SOURCES = ("IClamp",)
 
 #: relative tolerance when comparing a synapse's parameters with the bundle's synapse kind
 PARAM_RTOL = 1e-9
+
+#: largest difference between h.celsius and the bundle's celsius that is accepted (degC)
+CELSIUS_TOLERANCE = 1e-9
+
+#: NEURON's fixed-step spike exchange needs every cross-rank NetCon delay to exceed h.dt by this much (netpar.cpp)
+NEURON_MINDELAY_SLACK_MS = 1e-10
 
 
 def all_objects(template: str) -> list:
@@ -44,16 +70,22 @@ def all_objects(template: str) -> list:
             gc.enable()
 
 
-def describe_netcon(nc) -> str:
-    """``NetCon[3] (NetStim[0] -> AMPA_NMDA[2] on BallHH[0].soma(0.5))``-style text."""
+def netcon_source(nc) -> str:
+    """``NetStim[0]``, ``BallHH[0].soma(0.5).v``, ``gid 3`` or ``no source``."""
     pre = nc.pre()
     seg = nc.preseg()
     if pre is not None:
-        source = pre.hname()
-    elif seg is not None:
-        source = f"{seg.sec.name()}({seg.x:g}).v"
-    else:
-        source = "no source"
+        return pre.hname()
+    if seg is not None:
+        return f"{seg.sec.name()}({seg.x:g}).v"
+    if nc.srcgid() >= 0:
+        return f"gid {int(nc.srcgid())}"
+    return "no source"
+
+
+def describe_netcon(nc) -> str:
+    """``NetCon[3] (NetStim[0] -> AMPA_NMDA[2] on BallHH[0].soma(0.5))``-style text."""
+    source = netcon_source(nc)
     target = nc.syn()
     if target is None:
         where = "no target"
@@ -82,6 +114,148 @@ def check_dt(bundle: Bundle) -> int:
             f"NEURON time steps (h.dt = {h.dt:g} ms); set h.dt to {bundle.dt_ms:g} divided by a whole number."
         )
     return int(round(steps))
+
+
+def _label(nc, label) -> str:
+    """``label`` (text, or a callable giving it), else :func:`describe_netcon`."""
+    if label is None:
+        return describe_netcon(nc)
+    return label() if callable(label) else label
+
+
+def check_celsius(bundle: Bundle) -> None:
+    """Refuse to run a surrogate at another temperature than the one its cell was simulated at."""
+    trained = float(bundle.meta["celsius"])
+    now = float(h.celsius)
+    if abs(now - trained) > CELSIUS_TOLERANCE:
+        raise SwapError(
+            f"the {bundle.name} surrogate in bundle '{bundle.path}' was trained at celsius = {trained:g} degC, but "
+            f"h.celsius is {now:g} degC, so its rates would not be those of this model; set h.celsius = {trained:g} "
+            f"before running, or train a bundle at {now:g} degC."
+        )
+
+
+def remote_source_gid(nc) -> int | None:
+    """The source gid of a ``pc.gid_connect`` NetCon whose source cell is not on this rank, else None."""
+    gid = int(nc.srcgid())
+    if gid < 0 or nc.pre() is not None or nc.preseg() is not None:
+        return None
+    if int(_pc().gid_exists(gid)):
+        return None
+    return gid
+
+
+_PC = []
+
+
+def _pc():
+    """One ParallelContext for the bridge's queries (creating one per query costs a hoc object each time)."""
+    if not _PC:
+        _PC.append(h.ParallelContext())
+    return _PC[0]
+
+
+def mpi_ranks() -> int:
+    """Number of MPI ranks NEURON runs on."""
+    return int(_pc().nhost())
+
+
+def check_cross_rank_delay(nc, user_delay: float, shifted_delay: float, dt_ms: float, type_name: str, label=None) -> None:
+    """Under MPI, refuse a NetCon from another rank whose shortened delay NEURON's spike exchange cannot carry.
+
+    NEURON exchanges spikes between ranks every minimum cross-rank delay and refuses to
+    run (fixed step) unless that delay exceeds h.dt; the bridge shortens the delay of every
+    NetCon onto a swapped cell by the exchange step, so such NetCons need a user delay
+    longer than the exchange step plus h.dt.
+    """
+    if mpi_ranks() <= 1:
+        return
+    gid = remote_source_gid(nc)
+    if gid is None:
+        return
+    if shifted_delay - NEURON_MINDELAY_SLACK_MS < h.dt:
+        raise SwapError(
+            f"{_label(nc, label)} brings spikes of gid {gid} from another MPI rank onto a swapped {type_name.split('.')[-1]} "
+            f"with delay {user_delay:g} ms. The bridge delivers events onto swapped cells one exchange step "
+            f"({dt_ms:g} ms) early, which leaves {max(user_delay - dt_ms, 0.0):.6g} ms for the spike exchange between "
+            f"ranks, and NEURON needs more than h.dt = {h.dt:g} ms there; make this delay longer than {dt_ms + h.dt:g} ms "
+            "(the exchange step plus h.dt), or place both cells on the same rank."
+        )
+
+
+#: the bridge shortens the delay of each captured NetCon by the exchange step less this much
+#: (ms): far below NEURON's time resolution and the exchange's 1e-6 ms guard, it makes the
+#: delay the bridge sets a value no user would set by chance, so a delay the user changes
+#: while swapped is always recognised at the next finitialize
+SHIFT_MARK_MS = 1e-9
+
+
+def shifted_delay(user_delay: float, dt_ms: float) -> float:
+    """The delay the bridge gives a captured NetCon whose user delay is ``user_delay``."""
+    return max(float(user_delay) - float(dt_ms) + SHIFT_MARK_MS, 0.0)
+
+
+def check_input_delay(nc, user_delay: float, dt_ms: float, type_name: str, label=None) -> None:
+    """Refuse a NetCon onto a swapped cell whose (user) delay is shorter than the exchange step, or unusable under MPI."""
+    if user_delay < dt_ms - 1e-9:
+        raise SwapError(
+            f"{_label(nc, label)} has delay {user_delay:g} ms, shorter than the {type_name} surrogate's exchange step "
+            f"of {dt_ms:g} ms: the surrogate predicts each step from the events that arrive in it, so they must have "
+            f"been sent before the step starts; make its delay at least {dt_ms:g} ms."
+        )
+    check_cross_rank_delay(nc, user_delay, shifted_delay(user_delay, dt_ms), dt_ms, type_name, label)
+
+
+def derived_readouts(bundle: Bundle) -> list[dict]:
+    """The bundle's derived readouts, checked: each is a fluorescence computed from one of its cai readouts.
+
+    Returns dicts with ``name``, ``source`` (the output column of the cai readout) and ``indicator``.
+    """
+    from ..readouts import INDICATORS
+
+    out = []
+    names = {o["name"] for o in bundle.meta["outputs"]}
+    where = f"bundle '{bundle.path}'"
+    for i, spec in enumerate(bundle.meta.get("derived_readouts") or []):
+        name = spec.get("name")
+        variable = spec.get("variable", "fluorescence")
+        if not name or variable != "fluorescence":
+            raise SwapError(
+                f"{where}: derived readout {i} ({name or 'unnamed'}) is a {variable!r} readout, which this neuron_ann "
+                "cannot compute (it computes 'fluorescence' from a cai readout); upgrade neuron_ann or re-export the bundle."
+            )
+        if name in names:
+            raise SwapError(f"{where}: derived readout {name!r} has the name of another output; re-export the bundle.")
+        source = next((j for j, o in enumerate(bundle.meta["outputs"]) if o["name"] == spec.get("from") and o["kind"] == "readout"), None)
+        if source is None or bundle.meta["outputs"][source].get("variable") != "cai":
+            cai = [o["name"] for o in bundle.meta["outputs"] if o.get("variable") == "cai"]
+            raise SwapError(
+                f"{where}: derived readout {name!r} is computed from {spec.get('from')!r}, which is not a cai readout "
+                f"of the bundle (its cai readouts: {', '.join(cai) or 'none'}); re-export the bundle."
+            )
+        indicator = spec.get("indicator")
+        if indicator not in INDICATORS:
+            raise SwapError(
+                f"{where}: derived readout {name!r} uses calcium indicator {indicator!r}, which this neuron_ann does not "
+                f"model (it models {', '.join(INDICATORS)}); upgrade neuron_ann or re-export the bundle."
+            )
+        params = spec.get("params")
+        if params is not None:
+            ours = INDICATORS[indicator]
+            differ = [
+                f"{k} = {params.get(k)!r} (here {v!r})"
+                for k, v in ours.items()
+                if not isinstance(params.get(k), (int, float)) or abs(params[k] - v) > 1e-12 * max(abs(v), 1.0)
+            ]
+            if differ:
+                raise SwapError(
+                    f"{where}: derived readout {name!r} was made with other {indicator} parameters than this neuron_ann "
+                    f"computes ({'; '.join(differ)}), so its fluorescence would differ from the one the bundle was "
+                    "validated with; use the neuron_ann version named in the bundle's provenance or re-export the bundle."
+                )
+        names.add(name)
+        out.append({"name": name, "source": source, "indicator": indicator})
+    return out
 
 
 #: readout variables written into a kept section's NEURON variable
@@ -175,6 +349,7 @@ def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
             raise SwapError(
                 f"no surrogate bundle for {cell!r} (type {type_name}); bundles exist for: {', '.join(known) or 'none'}. "
                 "Pass bundles=[path] or neuron_ann.bridge.register_bundle(path), or leave this cell out of cells=."
+                + unusable_note(candidates)
             )
         problems = celltools.fingerprints_match(bundle.meta["cell_type"].get("fingerprint", {}), celltools.fingerprint(cell))
         if problems:
@@ -184,6 +359,9 @@ def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
                 + ". Train a bundle for this cell layout ('neuron-ann train') or build the cell as the bundle expects."
             )
         check_dt(bundle)
+        check_celsius(bundle)
+        if id(bundle) not in groups:
+            derived_readouts(bundle)
         group = groups.setdefault(id(bundle), GroupPlan(bundle=bundle, type_name=type_name))
         soma = celltools.soma_of(cell)
         sections = celltools.cell_sections(cell)
@@ -233,12 +411,7 @@ def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
                         )
                     site = _nearest_site(group.cells[index].cell, sec, seg.x, kind, group.bundle, site_cache, group.type_name)
                     for nc in targeted[pp]:
-                        if nc.delay < group.bundle.dt_ms - 1e-9:
-                            raise SwapError(
-                                f"{describe_netcon(nc)} has delay {nc.delay:g} ms, shorter than the {group.type_name} "
-                                f"surrogate's exchange step of {group.bundle.dt_ms:g} ms, so its events could not reach "
-                                f"the surrogate in time; make its delay at least {group.bundle.dt_ms:g} ms."
-                            )
+                        check_input_delay(nc, nc.delay, group.bundle.dt_ms, group.type_name)
                         group.inputs.append((nc, index, site, pp))
                     continue
                 mt.select(mechanism)

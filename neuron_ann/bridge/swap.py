@@ -12,7 +12,20 @@ from ..errors import SwapError
 from . import bundles as bundle_registry
 from .group import TypeGroup
 from .morphology import point_process_params, restore_cell, save_cell
-from .plan import CURRENT_SOURCES, all_objects, check_cvode, check_dt, describe_netcon, make_plan
+from .plan import (
+    CURRENT_SOURCES,
+    all_objects,
+    check_celsius,
+    check_cross_rank_delay,
+    check_cvode,
+    check_dt,
+    check_input_delay,
+    describe_netcon,
+    make_plan,
+    mpi_ranks,
+    netcon_source,
+    shifted_delay,
+)
 from .recordings import find_voltage_recordings
 
 __all__ = ["swap_to_ann", "swap_back", "SwapHandle", "active_swap"]
@@ -26,6 +39,23 @@ CAP_BELOW_THRESHOLD_MV = 1.0
 _active: SwapHandle | None = None
 
 
+class _CapturedInput:
+    """A user NetCon retargeted onto an ANNInput capture: where it came from and its delays."""
+
+    __slots__ = ("group", "cell_index", "synapse", "user_delay", "set_delay")
+
+    def __init__(self, group, cell_index, synapse, user_delay, set_delay):
+        self.group = group
+        self.cell_index = cell_index
+        self.synapse = synapse  # the user's synapse, put back by swap_back
+        self.user_delay = user_delay  # the delay the user gave the NetCon (ms)
+        self.set_delay = set_delay  # the shortened delay the bridge gave it (ms)
+
+    def label(self, nc) -> str:
+        """``NetCon[3] (NetStim[0] -> AMPA_NMDA[2] of the swapped BallHH[0])``-style text."""
+        return f"{nc.hname()} ({netcon_source(nc)} -> {self.synapse.hname()} of the swapped {self.group.cells[self.cell_index]!r})"
+
+
 class SwapHandle:
     """What :func:`swap_to_ann` swapped; a context manager that swaps back on exit.
 
@@ -34,10 +64,12 @@ class SwapHandle:
         cells: every swapped cell.
     """
 
-    def __init__(self, groups, records, netcon_moves):
+    def __init__(self, groups, records, inputs):
         self.groups = groups
         self._records = records  # per group, per cell: CellRecord
-        self._netcon_moves = netcon_moves  # (netcon, original synapse)
+        # NetCon name -> _CapturedInput. Keyed by name, not by the NetCon: the handle must not
+        # keep a NetCon alive that the user deletes (hoc never reuses an object's name)
+        self._inputs = inputs
         # checks at the very start of finitialize: NEURON crashes later in finitialize when a
         # NetCon targets a synapse whose section was deleted, so that must be refused first
         self._check_handler = h.FInitializeHandler(3, self._check_at_finitialize)
@@ -65,6 +97,21 @@ class SwapHandle:
             if c is cell:
                 return times
         raise KeyError(f"{cell!r} was not swapped by this handle.")
+
+    def user_delay(self, nc) -> float:
+        """The delay (ms) the user gave ``nc``.
+
+        While swapped, every NetCon onto a swapped cell's synapse runs with a delay one
+        exchange step shorter than the user's (so that the surrogate sees its events at the
+        start of the interval they arrive in), and ``nc.delay`` reads that shortened value.
+        A delay the user sets while swapped is reported here at once and takes effect at
+        the next ``h.finitialize``. For any other NetCon this is ``nc.delay``.
+        """
+        entry = self._inputs.get(nc.hname()) if self.swapped else None
+        now = float(nc.delay)
+        if entry is None or now != entry.set_delay:
+            return now
+        return entry.user_delay
 
     def readout_ref(self, cell, name: str):
         """A pointer to a readout's value for ``h.Vector().record(...)`` (any readout, fluorescence included)."""
@@ -133,11 +180,16 @@ class SwapHandle:
                 restore_cell(cell, record, soma)
             g.clamps.clear()
             g.current_probes.clear()
-        for nc, synapse in self._netcon_moves:
-            nc.setpost(synapse)
+        for nc in all_objects("NetCon"):
+            entry = self._inputs.get(nc.hname())
+            if entry is None:
+                continue
+            nc.setpost(entry.synapse)
+            if float(nc.delay) == entry.set_delay:
+                nc.delay = entry.user_delay  # else the user set a delay while swapped: it stays
         for g in self.groups:
             g.release()
-        self._netcon_moves = []
+        self._inputs = {}
         self._fih = None
         self._check_handler = None
         self.swapped = False
@@ -151,6 +203,7 @@ class SwapHandle:
         check_cvode()
         for g in self.groups:
             check_dt(g.bundle)
+            check_celsius(g.bundle)
             known = set(g.current_sources)
             for cell, soma in zip(g.cells, g.somas):
                 for seg in soma:
@@ -171,6 +224,7 @@ class SwapHandle:
                 captures[cap] = g
         lost = {pp for g_records in self._records for record in g_records for pp, *_ in record.point_processes}
         thresholds = []
+        mpi = mpi_ranks() > 1
         for nc in all_objects("NetCon"):
             seg = nc.preseg()
             if seg is not None and seg.sec in somas:
@@ -179,18 +233,30 @@ class SwapHandle:
             if target is None:
                 continue
             if target in captures:
-                g = captures[target]
-                if nc.delay < g.dt_ms - 1e-9:
-                    raise SwapError(
-                        f"{describe_netcon(nc)} onto a swapped {g.type_name} has delay {nc.delay:g} ms, shorter than the "
-                        f"surrogate's exchange step of {g.dt_ms:g} ms; make its delay at least {g.dt_ms:g} ms."
-                    )
+                self._sync_delay(nc, captures[target], target, mpi)
             elif target in lost:
                 raise SwapError(
                     f"{describe_netcon(nc)} targets {target.hname()}, a synapse on a section the swap removed; "
                     "make NetCons before swap_to_ann() (they are then captured), delete this NetCon, or swap_back() first."
                 )
         self._thresholds = thresholds
+
+    def _sync_delay(self, nc, g, capture, mpi: bool) -> None:
+        """Take up a delay the user set while swapped: shorten it by the exchange step (refusing one too short)."""
+        entry = self._inputs.get(nc.hname())
+        if entry is None:
+            raise SwapError(
+                f"{describe_netcon(nc)} was made after swap_to_ann() onto {capture.hname()}, the bridge's input capture "
+                f"for a swapped {g.type_name} (while swapped, nc.syn() of a captured NetCon returns the capture); make "
+                "the NetCon onto the synapse before swap_to_ann(), or swap_back() first."
+            )
+        now = float(nc.delay)
+        if now != entry.set_delay:
+            check_input_delay(nc, now, g.dt_ms, g.type_name, label=lambda: entry.label(nc))
+            nc.delay = shifted_delay(now, g.dt_ms)
+            entry.user_delay, entry.set_delay = now, float(nc.delay)
+        elif mpi:  # h.dt may have changed since the swap
+            check_cross_rank_delay(nc, entry.user_delay, entry.set_delay, g.dt_ms, g.type_name, label=lambda: entry.label(nc))
 
     def _on_finitialize(self) -> None:
         if not self.swapped:
@@ -293,15 +359,19 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
         _refuse_lost_recordings(plan)
 
     # nothing has changed up to here; from now on the swap is applied
-    groups, records, moves = [], [], []
+    groups, records, inputs = [], [], {}
     for gp in plan.groups:
         g = TypeGroup(gp, providers=providers, threads=threads)
         cell_records = []
         for cp in gp.cells:
             cell_records.append(save_cell(cp.cell, cp.kept + cp.doomed, cp.soma))
         for nc, index, site, synapse in gp.inputs:
-            moves.append((nc, synapse))
+            # format 2: the surrogate sees at t_k the events that arrive in [t_k, t_k+1), so
+            # they must reach the capture one exchange step early
+            user = float(nc.delay)
             nc.setpost(g.capture(index, site))
+            nc.delay = shifted_delay(user, g.dt_ms)
+            inputs[nc.hname()] = _CapturedInput(g, index, synapse, user, float(nc.delay))
         for index, source in gp.currents:
             g.add_current_probe(index, source)
         parking = h.Section(name="neuron_ann_parking")
@@ -321,7 +391,7 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
         h.delete_section(sec=parking)  # parked synapses become unlocated: they cost nothing per step
         groups.append(g)
         records.append(cell_records)
-    handle = SwapHandle(groups, records, moves)
+    handle = SwapHandle(groups, records, inputs)
     _active = handle
     log.info(handle.report())
     return handle
