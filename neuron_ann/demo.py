@@ -18,12 +18,11 @@ from neuron import h
 
 from . import bundle as bundle_mod
 from . import metrics
+from .cells import get_cell_class
 from .network import build_network
 
 __all__ = ["demo_command", "run_demo"]
 
-#: temperature each bundled type is simulated at (hh is defined at 6.3 degC; Hay's L5PC at 34 degC)
-CELSIUS = {"BallHH": 6.3, "PVBasket": 6.3, "L5PC": 34.0}
 DEFAULT_CELLS = {"BallHH": 100, "PVBasket": 50, "L5PC": 10}
 
 
@@ -37,7 +36,7 @@ def _simulate(populations, tstop, seed, swap_types=(), bundle_paths=()):
     h.load_file("stdrun.hoc")
     h.CVode().active(0)
     h.dt = 0.025
-    h.celsius = CELSIUS[next(iter(populations))]
+    h.celsius = get_cell_class(next(iter(populations))).celsius
     h.tstop = tstop
     net = build_network(populations=populations, connectivity=0.1, seed=seed)
     v = h.Vector().record(net.cells[0].soma(0.5)._ref_v)

@@ -21,6 +21,9 @@ class CellBase:
     :meth:`add_synapse`.
     """
 
+    #: temperature (degC) the cell's kinetics are meant to run at; training and the demo use it
+    celsius = 6.3
+
     #: groups a section may belong to, each mirrored by a SectionList of the same name
     _GROUPS = ("somatic", "basal", "apical", "axonal")
 

@@ -344,6 +344,8 @@ class L5PC(CellBase):
             template ``L5PC`` and the shipped bundles use.
     """
 
+    celsius = 34.0  # the temperature the published kinetics are written for
+
     def __init__(self, gid: int = 0, seed: int = DEFAULT_SEED):
         self.seed = int(seed)
         super().__init__(gid)

@@ -122,7 +122,8 @@ def train_surrogate(
 
     config = GenerationConfig(
         cell=source.label, sites=sites, readouts=recorded, dt_ms=dt_ms, sim_ms=sim_ms, n_sims=n_train + 2 * n_val,
-        base_seed=seed, settle_ms=defaults["settle_ms"], v_init_mv=info["v_init"], celsius=float(h.celsius),
+        base_seed=seed, settle_ms=defaults["settle_ms"], v_init_mv=info["v_init"],
+        celsius=float(getattr(source.factory, "celsius", h.celsius)),  # a bundled cell declares its temperature
         ranges=ranges or defaults["ranges"],
     )
     print(f"[1/4] data: {config.n_sims} simulations of {sim_ms / 1000:g} s ({n_train} train, {n_val} val, {n_val} test) -> {work_dir / 'dataset'}", flush=True)
