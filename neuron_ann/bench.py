@@ -3,7 +3,8 @@
 Each configuration (network size, NEURON or surrogate, repeat) runs in a fresh Python
 process so that peak resident memory and NEURON's global state belong to that run alone.
 The network: ``N`` cells of the bundle's type, one synapse of the bundle's kind at each
-contact site, each driven by a Poisson NetStim from a shared pool (5 Hz per synapse),
+contact site, each driven by a Poisson NetStim from a shared pool (for bundled cell types
+the rates and weights of ``neuron_ann.network``, else 5 Hz),
 plus cell-to-cell NetCons (soma spike -> random excitatory synapse) with probability
 ``--connectivity``. NEURON may be timed on a subset (``--neuron-cells``) and scaled
 linearly; such rows are labelled. The surrogate's wall time is split into ONNX Runtime
@@ -27,7 +28,6 @@ INPUT_RATE_HZ = 5.0
 STIM_POOL = 200
 WEIGHT_EXC_US = 0.0005
 WEIGHT_INH_US = 0.001
-WEIGHT_RECURRENT_US = 0.001
 
 
 def _cell_class(meta):
@@ -49,21 +49,29 @@ def build_network(bundle, n_cells: int, connectivity: float, seed: int = 1):
     from neuron import h
 
     from . import celltools, mechanisms
+    from .network import INPUT_DEFAULTS
 
     mechanisms.load()
     cls = _cell_class(bundle.meta)
     rng = np.random.default_rng(seed)
     cells = [cls(gid=i) for i in range(n_cells)]
     keep = []
-    stims = []
-    for i in range(STIM_POOL):
-        stim = h.NetStim()
-        stim.interval = 1000.0 / INPUT_RATE_HZ
-        stim.number = 1e9
-        stim.start = 0
-        stim.noise = 1
-        stim.noiseFromRandom123(seed, i, 0)
-        stims.append(stim)
+    # bundled types get the inputs of neuron_ann.network (e.g. L5PC: 1.5 nS at 5-20 Hz, about
+    # 10 Hz output); other cells INPUT_RATE_HZ and the WEIGHT_* constants
+    _, _, w_exc, w_inh, exc_rates, inh_rate = INPUT_DEFAULTS.get(
+        cls.__name__, (0, 0, WEIGHT_EXC_US, WEIGHT_INH_US, (INPUT_RATE_HZ, INPUT_RATE_HZ), INPUT_RATE_HZ))
+    pools = {}
+    for kind, rates in (("exc", np.linspace(*exc_rates, STIM_POOL)), ("inh", np.full(STIM_POOL, inh_rate))):
+        pools[kind] = []
+        for i, rate in enumerate(rates):
+            stim = h.NetStim()
+            stim.interval = 1000.0 / rate
+            stim.number = 1e9
+            stim.start = 0
+            stim.noise = 1
+            stim.noiseFromRandom123(seed, i, 0 if kind == "exc" else 1)
+            pools[kind].append(stim)
+    stims = pools["exc"] + pools["inh"]
     kinds = bundle.meta["synapse_kinds"]
     exc_synapses = []
     delay = max(1.0, bundle.dt_ms)
@@ -75,11 +83,12 @@ def build_network(bundle, n_cells: int, connectivity: float, seed: int = 1):
             syn = getattr(h, spec["mechanism"])(sec(site["x"]))
             for key, value in spec.get("params", {}).items():
                 setattr(syn, key, value)
-            nc = h.NetCon(stims[int(rng.integers(STIM_POOL))], syn)
+            inhibitory = spec["mechanism"].upper().startswith("GABA")
+            nc = h.NetCon(pools["inh" if inhibitory else "exc"][int(rng.integers(STIM_POOL))], syn)
             nc.delay = delay
-            nc.weight[0] = WEIGHT_INH_US if spec["mechanism"].upper().startswith("GABA") else WEIGHT_EXC_US
+            nc.weight[0] = w_inh if inhibitory else w_exc
             keep += [syn, nc]
-            if not spec["mechanism"].upper().startswith("GABA"):
+            if not inhibitory:
                 mine.append(syn)
         exc_synapses.append(mine)
     detectors = []
@@ -97,7 +106,7 @@ def build_network(bundle, n_cells: int, connectivity: float, seed: int = 1):
             soma = celltools.soma_of(cells[pre])
             syn = exc_synapses[post][int(rng.integers(len(exc_synapses[post])))]
             nc = h.NetCon(soma(0.5)._ref_v, syn, sec=soma)
-            nc.threshold, nc.delay, nc.weight[0] = -20, max(1.5, bundle.dt_ms), WEIGHT_RECURRENT_US
+            nc.threshold, nc.delay, nc.weight[0] = -20, max(1.5, bundle.dt_ms), w_exc
             keep.append(nc)
     return cells, stims + keep + detectors
 

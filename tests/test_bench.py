@@ -1,0 +1,28 @@
+"""``neuron-ann bench`` end to end on a tiny bundle: every number of the table is produced."""
+
+import json
+import math
+import subprocess
+import sys
+
+import tiny_bundles as tb
+
+
+def test_bench_reports_neuron_and_surrogate_times(tmp_path, neuron_state):
+    bundle_path = tb.ballhh_bundle(tmp_path / "ball.onnx", threshold=0.002)
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "neuron_ann.cli", "bench", str(bundle_path), "--cells", "2", "4", "--tstop", "50",
+         "--repeats", "1", "--neuron-cells", "2", "--connectivity", "0.5", "--threads", "1", "--json", str(out)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["cells"] for r in rows] == [2, 4]
+    for row in rows:
+        for key in ("neuron_seconds", "ann_seconds", "ort_seconds", "bridge_seconds", "model_load_seconds", "peak_rss_mb_ann"):
+            assert math.isfinite(row[key]) and row[key] >= 0, (key, row)
+        assert row["speedup"] == row["neuron_seconds"] / row["ann_seconds"]
+        assert row["runs"]["ann"][0]["steps"] == 51  # step 0 at finitialize plus one per ms
+    assert rows[1]["neuron_scaled"] and rows[1]["neuron_cells_timed"] == 2
+    assert "scaled x2" in proc.stdout
