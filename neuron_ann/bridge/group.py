@@ -259,9 +259,12 @@ class TypeGroup:
         self.captures.clear()
 
     def spike_times(self) -> list:
-        """Emitted spike times per cell (ms), in the order of ``self.cells``."""
+        """Emitted spike times per cell (ms), in the order of ``self.cells``; spikes predicted
+        for after the current time (the run stopped inside their interval) are not yet emitted."""
         out = [[] for _ in range(self.n_cells)]
+        now = h.t + 1e-9
         for cells, times in zip(self.emitted_cells, self.emitted_times):
             for c, t in zip(cells.tolist(), times.tolist()):
-                out[c].append(t)
+                if t <= now:
+                    out[c].append(t)
         return [np.array(v) for v in out]

@@ -313,19 +313,33 @@ def _kind_of(pp, bundle: Bundle) -> tuple[str | None, str]:
     return None, "; ".join(reasons)
 
 
-def _nearest_site(cell, sec, x, kind, bundle, cache, type_name) -> int:
+def _creation_order(pp):
+    """Sort key: mechanism name, then creation index (``AMPA_NMDA[12]`` -> 12)."""
+    name, _, index = pp.hname().partition("[")
+    return name, int(index.rstrip("]") or 0)
+
+
+def _nearest_site(cell, sec, x, kind, bundle, cache, type_name, taken) -> int:
+    """The contact site of ``kind`` nearest to ``sec(x)``.
+
+    Sites at the same distance (several sites on one compartment, as in a one-compartment
+    cell) are handed out in turn, synapse by synapse of each cell (``taken`` counts them),
+    so that each synapse's events stay in one column, as each site's did in training.
+    """
     key = (type_name, celltools.relative_name(sec), round(x, 9), kind)
     if key not in cache:
-        best, best_distance = None, None
+        distances = {}
         for i, site in enumerate(bundle.meta["sites"]):
             if site["kind"] != kind:
                 continue
             site_sec = celltools.section_by_name(cell, site["section"])
-            distance = h.distance(sec(x), site_sec(site["x"]))
-            if best is None or distance < best_distance - 1e-12:
-                best, best_distance = i, distance
-        cache[key] = best
-    return cache[key]
+            distances[i] = h.distance(sec(x), site_sec(site["x"]))
+        best = min(distances.values(), default=None)
+        cache[key] = tuple(i for i, d in distances.items() if d <= best + 1e-9) if distances else (None,)
+    tied = cache[key]
+    turn = taken.get(tied, 0)
+    taken[tied] = turn + 1
+    return tied[turn % len(tied)]
 
 
 def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
@@ -396,10 +410,11 @@ def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
             if seg.sec in section_owner:
                 targeted.setdefault(target, []).append(nc)
     site_cache = {}
+    taken = {}  # (cell, tied sites) -> synapses mapped so far
     for sec, (group, index) in section_owner.items():
         soma = group.cells[index].soma
         for seg in sec:
-            for pp in seg.point_processes():
+            for pp in sorted(seg.point_processes(), key=_creation_order):
                 mechanism = pp.hname().split("[")[0]
                 if pp in targeted:
                     kind, reason = _kind_of(pp, group.bundle)
@@ -409,7 +424,8 @@ def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
                             f"NetCons, but {reason}. Use the synapse kind the surrogate was trained on, or train a bundle "
                             "with this synapse kind."
                         )
-                    site = _nearest_site(group.cells[index].cell, sec, seg.x, kind, group.bundle, site_cache, group.type_name)
+                    site = _nearest_site(group.cells[index].cell, sec, seg.x, kind, group.bundle, site_cache, group.type_name,
+                                         taken.setdefault((id(group), index), {}))
                     for nc in targeted[pp]:
                         check_input_delay(nc, nc.delay, group.bundle.dt_ms, group.type_name)
                         group.inputs.append((nc, index, site, pp))
