@@ -15,6 +15,8 @@ from .errors import SwapError
 
 __all__ = [
     "cells_in_model",
+    "cell_key",
+    "sections_by_cell",
     "cell_sections",
     "cell_type_name",
     "is_hoc_cell",
@@ -32,23 +34,37 @@ def is_hoc_cell(cell) -> bool:
     return type(cell).__name__ == "HocObject"
 
 
+def cell_key(cell):
+    """A hashable identity of a cell (hoc objects are compared by name, Python objects by id)."""
+    return ("hoc", cell.hname()) if is_hoc_cell(cell) else ("py", id(cell))
+
+
+def sections_by_cell() -> dict:
+    """``{cell_key(cell): [sections]}`` for every cell, in one pass over all sections."""
+    index = {}
+    for sec in h.allsec():
+        cell = sec.cell()
+        if cell is not None:
+            index.setdefault(cell_key(cell), []).append(sec)
+    return index
+
+
 def cells_in_model() -> list:
     """Every cell that owns sections, in section creation order. Sections without a cell are skipped."""
     seen = {}
     for sec in h.allsec():
         cell = sec.cell()
-        if cell is None:
-            continue
-        key = ("hoc", cell.hname()) if is_hoc_cell(cell) else ("py", id(cell))
-        seen.setdefault(key, cell)
+        if cell is not None:
+            seen.setdefault(cell_key(cell), cell)
     return list(seen.values())
 
 
-def cell_sections(cell) -> list:
-    """All sections of ``cell``."""
-    if is_hoc_cell(cell):
-        return [sec for sec in h.allsec() if sec.cell() is not None and is_hoc_cell(sec.cell()) and sec.cell().hname() == cell.hname()]
-    return [sec for sec in h.allsec() if sec.cell() is cell]
+def cell_sections(cell, index: dict | None = None) -> list:
+    """All sections of ``cell`` (``index`` from :func:`sections_by_cell` avoids a pass over every section)."""
+    if index is not None:
+        return list(index.get(cell_key(cell), []))
+    key = cell_key(cell)
+    return [sec for sec in h.allsec() if sec.cell() is not None and cell_key(sec.cell()) == key]
 
 
 def cell_type_name(cell) -> str:
@@ -63,9 +79,9 @@ def relative_name(sec) -> str:
     return sec.name().rsplit(".", 1)[-1]
 
 
-def section_by_name(cell, name: str):
+def section_by_name(cell, name: str, sections: list | None = None):
     """The section of ``cell`` whose relative name is ``name``; KeyError lists the valid names."""
-    sections = {relative_name(sec): sec for sec in cell_sections(cell)}
+    sections = {relative_name(sec): sec for sec in (sections if sections is not None else cell_sections(cell))}
     if name not in sections:
         shown = ", ".join(list(sections)[:12]) + (" ..." if len(sections) > 12 else "")
         raise KeyError(f"{cell!r} has no section named {name!r}; its sections are: {shown}")
@@ -86,9 +102,9 @@ def soma_of(cell):
     )
 
 
-def fingerprint(cell) -> dict:
+def fingerprint(cell, sections: list | None = None) -> dict:
     """A structural fingerprint: section and segment counts, membrane area and a hash of names and nseg."""
-    sections = cell_sections(cell)
+    sections = sections if sections is not None else cell_sections(cell)
     names = sorted(f"{relative_name(sec)}:{sec.nseg}" for sec in sections)
     area = sum(seg.area() for sec in sections for seg in sec)
     return {

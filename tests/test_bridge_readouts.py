@@ -158,3 +158,21 @@ def test_derived_readouts_the_bridge_cannot_compute_are_refused(tmp_path, derive
         neuron_ann.swap_to_ann(bundles=[path])
     assert len(list(h.allsec())) == 6 and neuron_ann.bridge.active_swap() is None
     del cell
+
+
+def test_readout_at_any_x_of_a_segment_allows_recording_that_segment(tmp_path):
+    # dend[0] has 7 segments; a readout at x = 0.9 lives in the segment centred at 13/14
+    path = tb.pvbasket_bundle(tmp_path / "pv_x.onnx", threshold=0.3, readouts=[("v", "dend[0]", 0.9, 3.0)])
+    cell, keep = _driven_cell()
+    v_same = h.Vector().record(cell.dend[0](0.9)._ref_v)
+    handle = neuron_ann.swap_to_ann(bundles=[path])
+    h.finitialize(-65)
+    h.continuerun(3)
+    assert len(v_same) > 0
+    neuron_ann.swap_back()
+    del handle, keep, cell
+    cell, keep = _driven_cell()
+    v_other = h.Vector().record(cell.dend[0](0.7)._ref_v)  # another segment of the same section
+    with pytest.raises(SwapError, match=r"records the voltage of PVBasket\[\d+\]\.dend\[0\]\(0\.642857\)"):
+        neuron_ann.swap_to_ann(bundles=[path])
+    del v_other, keep, cell

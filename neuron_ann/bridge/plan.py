@@ -319,21 +319,23 @@ def _creation_order(pp):
     return name, int(index.rstrip("]") or 0)
 
 
-def _nearest_site(cell, sec, x, kind, bundle, cache, type_name, taken) -> int:
-    """The contact site of ``kind`` nearest to ``sec(x)``.
+def _nearest_site(cell, sec, x, kind, bundle, cache, type_name, taken, sections) -> int:
+    """The contact site of ``kind`` nearest (by path distance) to the segment holding ``sec(x)``.
 
-    Sites at the same distance (several sites on one compartment, as in a one-compartment
-    cell) are handed out in turn, synapse by synapse of each cell (``taken`` counts them),
-    so that each synapse's events stay in one column, as each site's did in training.
+    Cells of one type are identical, so the answer is cached per (type, section, segment,
+    kind). Sites at the same distance (several sites on one compartment, as in a
+    one-compartment cell) are handed out in turn, synapse by synapse of each cell (``taken``
+    counts them), so that each synapse's events stay in one column, as each site's did in
+    training.
     """
-    key = (type_name, celltools.relative_name(sec), round(x, 9), kind)
+    segment = min(int(x * sec.nseg), sec.nseg - 1)
+    key = (type_name, celltools.relative_name(sec), segment, kind)
     if key not in cache:
-        distances = {}
-        for i, site in enumerate(bundle.meta["sites"]):
-            if site["kind"] != kind:
-                continue
-            site_sec = celltools.section_by_name(cell, site["section"])
-            distances[i] = h.distance(sec(x), site_sec(site["x"]))
+        if (type_name, "sites") not in cache:
+            by_name = {celltools.relative_name(s): s for s in sections}
+            cache[(type_name, "sites")] = [(i, site["kind"], by_name[site["section"]](site["x"])) for i, site in enumerate(bundle.meta["sites"])]
+        here = sec((segment + 0.5) / sec.nseg)
+        distances = {i: h.distance(here, site_seg) for i, site_kind, site_seg in cache[(type_name, "sites")] if site_kind == kind}
         best = min(distances.values(), default=None)
         cache[key] = tuple(i for i, d in distances.items() if d <= best + 1e-9) if distances else (None,)
     tied = cache[key]
@@ -352,9 +354,11 @@ def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
         bundle_for: (type name, candidates) -> Bundle or None.
     """
     check_cvode()
+    index_of_sections = celltools.sections_by_cell()
     groups: dict[int, GroupPlan] = {}
     section_owner = {}
     soma_of_cell = {}
+    cell_sections_of = {}
     for cell in cells:
         type_name = type_of(cell)
         bundle = bundle_for(type_name, candidates)
@@ -365,7 +369,8 @@ def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
                 "Pass bundles=[path] or neuron_ann.bridge.register_bundle(path), or leave this cell out of cells=."
                 + unusable_note(candidates)
             )
-        problems = celltools.fingerprints_match(bundle.meta["cell_type"].get("fingerprint", {}), celltools.fingerprint(cell))
+        sections = celltools.cell_sections(cell, index_of_sections)
+        problems = celltools.fingerprints_match(bundle.meta["cell_type"].get("fingerprint", {}), celltools.fingerprint(cell, sections))
         if problems:
             raise SwapError(
                 f"bundle '{bundle.path}' was trained on a different {type_name} layout than {cell!r}: "
@@ -378,7 +383,6 @@ def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
             derived_readouts(bundle)
         group = groups.setdefault(id(bundle), GroupPlan(bundle=bundle, type_name=type_name))
         soma = celltools.soma_of(cell)
-        sections = celltools.cell_sections(cell)
         readout_names = {
             o["section"] for o in bundle.meta["outputs"] if o["kind"] == "readout" and o.get("variable") in SECTION_READOUTS
         }
@@ -387,6 +391,7 @@ def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
         index = len(group.cells)
         group.cells.append(CellPlan(cell=cell, soma=soma, doomed=doomed, kept=kept))
         soma_of_cell[(id(group), index)] = soma
+        cell_sections_of[(id(group), index)] = sections
         for sec in sections:
             if sec in section_owner:
                 raise SwapError(f"{cell!r} is listed twice in cells=; pass each cell once.")
@@ -425,7 +430,7 @@ def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
                             "with this synapse kind."
                         )
                     site = _nearest_site(group.cells[index].cell, sec, seg.x, kind, group.bundle, site_cache, group.type_name,
-                                         taken.setdefault((id(group), index), {}))
+                                         taken.setdefault((id(group), index), {}), cell_sections_of[(id(group), index)])
                     for nc in targeted[pp]:
                         check_input_delay(nc, nc.delay, group.bundle.dt_ms, group.type_name)
                         group.inputs.append((nc, index, site, pp))

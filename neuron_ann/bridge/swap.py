@@ -307,9 +307,10 @@ def _refuse_lost_recordings(plan) -> None:
             for sec in cp.kept:
                 for o in outs:
                     if o["section"] == celltools.relative_name(sec):
-                        allowed.add((sec, sec(o["x"]).x))
+                        # the segment holding x (NEURON iterates segments by their centres)
+                        allowed.add((sec, (min(int(o["x"] * sec.nseg), sec.nseg - 1) + 0.5) / sec.nseg))
             for sec in cp.kept + cp.doomed:
-                segments += [seg for seg in sec if (sec, seg.x) not in allowed]
+                segments += [seg for seg in sec if not any(k == sec and abs(x - seg.x) < 1e-9 for k, x in allowed)]
     lost = find_voltage_recordings(segments)
     if lost:
         vec, seg = lost[0]
