@@ -178,10 +178,69 @@ def source_for(meta: dict):
     raise DatasetError(f"cannot rebuild the cell of this bundle ({last}); validate it from Python with neuron_ann.validate.")
 
 
+DRIFT_WINDOW_MS = 10_000.0
+
+
+def held_out_input(gen: dict, seed: int, sim_seconds: float):
+    """One continuous held-out simulation of ``sim_seconds``, made of parts of the training files'
+    length, part ``i`` drawn like training file ``i`` but with seed ``(seed, i)``.
+
+    When the run holds at least two 10 s drift windows (and a window is a whole number of
+    parts), the parts of the last window repeat those of the first, so that the first and last
+    window see the same input and their difference measures drift, not content.
+    Returns ``(config, drawn input, plan)``.
+    """
+    from .dataset.generate import GenerationConfig
+    from .dataset.inputs import concatenate_inputs, draw_input
+
+    part_cfg = GenerationConfig.from_dict({**gen, "base_seed": seed, "n_sims": 1})
+    part_ms = part_cfg.sim_ms
+    n_parts = max(1, math.ceil(sim_seconds * 1000.0 / part_ms))
+    total_ms = n_parts * part_ms
+    order = list(range(n_parts))
+    per_window = DRIFT_WINDOW_MS / part_ms
+    window_ms = DRIFT_WINDOW_MS if total_ms >= 2 * DRIFT_WINDOW_MS else 0.0
+    repeated = 0
+    if window_ms and abs(per_window - round(per_window)) < 1e-9:
+        w = int(round(per_window))
+        n_windows = n_parts // w
+        first_of_last = (n_windows - 1) * w
+        order[first_of_last : first_of_last + w] = range(w)
+        repeated = w
+    kinds = [s["kind"] for s in part_cfg.sites]
+    cache, parts = {}, []
+    for i in order:
+        if i not in cache:
+            rng = np.random.default_rng([seed, i])
+            cache[i] = draw_input(rng, kinds, part_cfg.n_steps, part_cfg.dt_ms, part_cfg.ticks_per_step, part_cfg.ranges)
+        parts.append(cache[i])
+    drawn = concatenate_inputs(parts, [part_cfg.n_steps] * len(parts), part_cfg.ticks_per_step)
+    config = GenerationConfig.from_dict({**gen, "base_seed": seed, "n_sims": 1, "sim_ms": total_ms})
+    plan = {"part_ms": part_ms, "parts": order, "continuous_ms": total_ms, "drift_window_ms": window_ms, "repeated_parts": repeated}
+    return config, drawn, plan
+
+
+def drift_summary(meta: dict, sim: dict, y: np.ndarray, window_ms: float, repeated: int) -> dict:
+    """VE (clipped) and spike F1 per window of one continuous simulation; first vs last window."""
+    dt = float(meta["dt_ms"])
+    v_col, s_col = _column(meta, "soma_v"), _column(meta, "spike_prob")
+    t_pred = metrics.spike_times_from_prob(y[:, s_col], dt, float(meta["spike_threshold"])) if s_col is not None else metrics.spike_times(y[:, v_col], dt, dt)
+    rows = metrics.drift_windows(sim["v"], y[:, v_col], sim["spike_times_ms"], t_pred, dt, window_ms)
+    return {
+        "window_ms": window_ms,
+        "windows": rows,
+        "last_repeats_first_input": bool(repeated),
+        "ve_first": rows[0]["ve_clipped"],
+        "ve_last": rows[-1]["ve_clipped"],
+        "ve_last_minus_first": rows[-1]["ve_clipped"] - rows[0]["ve_clipped"],
+        "f1_first": rows[0]["f1"],
+        "f1_last": rows[-1]["f1"],
+    }
+
+
 def validate_command(args) -> int:
     from .bundle import load
-    from .dataset.generate import GenerationConfig, generate_dataset
-    from .dataset.store import read_sim
+    from .dataset.generate import simulate_one
 
     bundle = load(args.bundle)
     meta = bundle.meta
@@ -191,13 +250,9 @@ def validate_command(args) -> int:
     if int(args.seed) == int(gen["base_seed"]):
         raise DatasetError(f"seed {args.seed} is the training seed of this bundle; pass another --seed for held-out input.")
     source = source_for(meta)
-    sim_ms = float(gen["sim_ms"])
-    n_sims = max(1, math.ceil(args.sim_seconds * 1000.0 / sim_ms))
-    config = GenerationConfig.from_dict({**gen, "base_seed": int(args.seed), "n_sims": n_sims})
+    config, drawn, plan = held_out_input(gen, int(args.seed), float(args.sim_seconds))
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="neuron_ann_validate_") as tmp:
-        generate_dataset(source, config, tmp, processes=getattr(args, "processes", None))
-        sims = [read_sim(Path(tmp) / "sims" / f"sim_{i:05d}.npz") for i in range(n_sims)]
+    sims = [simulate_one(source, config, 0, drawn=drawn)]
     gen_s = time.perf_counter() - start
     session = make_session(bundle.model_bytes, threads=1)
     t0 = time.perf_counter()
@@ -207,6 +262,9 @@ def validate_command(args) -> int:
     result["neuron_wall_s"] = round(gen_s, 3)
     result["seed"] = int(args.seed)
     result["bundle"] = str(args.bundle)
+    result["held_out_plan"] = plan
+    if plan["drift_window_ms"]:
+        result["drift"] = drift_summary(meta, sims[0], y[0], plan["drift_window_ms"], plan["repeated_parts"])
     if meta.get("spike_threshold") is not None and _column(meta, "spike_prob") is not None:
         try:
             result["fi"] = fi_curves(source, config, session, meta, default_fi_currents(config))
@@ -221,7 +279,7 @@ def validate_command(args) -> int:
 
 def format_metrics(m: dict) -> str:
     lines = [
-        f"held-out input: seed {m.get('seed')}, {m['simulated_s']:.1f} s simulated",
+        f"held-out input: seed {m.get('seed')}, {m['simulated_s']:.1f} s simulated (one continuous run)",
         f"  VE (clipped at -55 mV)   {m['ve_clipped']:.4f}",
         f"  RMSE (clipped)           {m['rmse_clipped_mv']:.3f} mV",
         f"  VE (unclipped)           {m['ve_unclipped']:.4f}",
@@ -232,6 +290,13 @@ def format_metrics(m: dict) -> str:
     ]
     if "drift_windows" in m:
         lines.append(f"  drift: {m['drift_windows']} windows, min VE {m['drift_ve_min']:.4f}, min F1 {m['drift_f1_min']:.4f}")
+    if "drift" in m:
+        d = m["drift"]
+        same = " (same input)" if d["last_repeats_first_input"] else ""
+        lines.append(
+            f"  drift: first vs last {d['window_ms'] / 1000:g} s window{same}: VE {d['ve_first']:.4f} -> {d['ve_last']:.4f} "
+            f"({d['ve_last_minus_first']:+.4f}), F1 {d['f1_first']:.4f} -> {d['f1_last']:.4f}"
+        )
     for name, r in m.get("readouts", {}).items():
         lines.append(f"  readout {name}: VE {r['ve']:.4f}, RMSE {r['rmse']:.4g} {r['units']}")
     if "fi" in m:

@@ -20,9 +20,9 @@ def _config(**kw):
 
 
 def test_bin_events_exact_edges():
-    # ticks of 0.025 ms, 40 ticks per 1 ms step: tick 80 is t = 2.0 ms exactly -> interval [2, 3) -> row 3
-    x = bin_events([np.array([0, 39, 40, 80, 119])], [np.array([0, 1, 0, 1, 0])], np.array([[0.5, 2.0]]), n_steps=5, ticks_per_step=40)
-    assert x[:, 0].tolist() == [0.0, 2.5, 0.5, 2.5, 0.0]
+    # format 2: ticks of 0.025 ms, 40 ticks per 1 ms step: tick 80 is t = 2.0 ms exactly -> interval [2, 3) -> row 2
+    x = bin_events([np.array([0, 39, 40, 80, 119, 200])], [np.array([0, 1, 0, 1, 0, 1])], np.array([[0.5, 2.0]]), n_steps=5, ticks_per_step=40)
+    assert x[:, 0].tolist() == [2.5, 0.5, 2.5, 0.0, 0.0]  # tick 200 = 5 ms lies past the last interval [4, 5)
 
 
 def test_hand_placed_event_and_current_in_the_right_bins():
@@ -36,9 +36,9 @@ def test_hand_placed_event_and_current_in_the_right_bins():
     )
     sim = simulate_one(resolve_cell("BallHH"), cfg, 0, drawn=drawn)
     x = sim["x"]
-    # the event at t = 7.325 ms belongs to [7, 8), which row 8 describes
-    assert np.nonzero(x[:, 0])[0].tolist() == [8]
-    assert x[8, 0] == pytest.approx(0.004)
+    # format 2: the event at t = 7.325 ms is delivered in [7, 8), the interval row 7 predicts
+    assert np.nonzero(x[:, 0])[0].tolist() == [7]
+    assert x[7, 0] == pytest.approx(0.004)
     assert x[:, 1].sum() == 0
     # i_soma[k] is the mean over [t_{k-1}, t_k): rows 6, 7, 8
     assert np.nonzero(x[:, 2])[0].tolist() == [6, 7, 8]
@@ -47,6 +47,39 @@ def test_hand_placed_event_and_current_in_the_right_bins():
     assert abs(sim["v"][0] - sim["v_rest_mv"]) < 0.05
     assert sim["v"][5] - sim["v"][4] > 0.5  # current from t=5 raises v(6) = v[5]
     assert sim["readouts"].shape == (n, 1)
+
+
+def test_event_on_a_step_edge_belongs_to_the_interval_it_opens():
+    cfg = _config(sim_ms=10.0)
+    drawn = SimulationInput(
+        [np.array([3 * 40]), np.array([3 * 40 - 1])], [np.array([0]), np.array([0])],
+        np.array([[0.002, 0, 0], [0.001, 0, 0]]), np.zeros(10), {"n_events": 2},
+    )
+    sim = simulate_one(resolve_cell("BallHH"), cfg, 0, drawn=drawn)
+    x, v = sim["x"], sim["v"]
+    assert np.nonzero(x[:, 0])[0].tolist() == [3]  # t = 3.0 ms exactly: [3, 4)
+    assert np.nonzero(x[:, 1])[0].tolist() == [2]  # t = 2.975 ms: [2, 3)
+    # row 3 holds the EPSC that starts at 3.0 ms and predicts v(t_4) = v[3], which already rises
+    assert v[3] - v[2] > 0.05
+
+
+def test_dataset_format_is_recorded_and_old_formats_refused(tmp_path):
+    from neuron_ann import bundle
+    from neuron_ann.dataset import Dataset
+    from neuron_ann.dataset.generate import DATASET_FORMAT
+
+    assert DATASET_FORMAT == bundle.FORMAT_VERSION
+    src = resolve_cell("BallHH")
+    generate_dataset(src, _config(n_sims=3, sim_ms=20.0), tmp_path, processes=1, progress=False)
+    recorded = json.loads((tmp_path / "dataset.json").read_text())
+    assert recorded["format_version"] == DATASET_FORMAT
+    Dataset(tmp_path, split=(1, 1, 1))
+    del recorded["format_version"]  # what a format-1 folder looks like
+    (tmp_path / "dataset.json").write_text(json.dumps(recorded))
+    with pytest.raises(DatasetError, match="format-1 dataset.*delete the folder or pass a new --work-dir"):
+        generate_dataset(src, _config(n_sims=3, sim_ms=20.0), tmp_path, processes=1, progress=False)
+    with pytest.raises(DatasetError, match="format-1 dataset.*delete the folder or pass a new --work-dir"):
+        Dataset(tmp_path, split=(1, 1, 1))
 
 
 def test_spike_bins_follow_crossings():
@@ -121,3 +154,35 @@ def test_sites_default_choice():
 def test_bad_step_is_refused():
     with pytest.raises(DatasetError, match="multiple of NEURON's dt"):
         _config(dt_ms=0.03).check()
+
+
+def test_input_regimes_and_concatenation():
+    from neuron_ann.dataset.inputs import concatenate_inputs, draw_input
+
+    kinds = ["exc", "exc", "inh"]
+    steady = draw_input(np.random.default_rng(1), kinds, 3000, 1.0, 40, InputRanges(steady_current_probability=1.0))
+    assert steady.summary["regime"] == "steady_current" and all(len(t) == 0 for t in steady.event_ticks)
+    assert 0.0 - 0.02 <= steady.current_na.min() and steady.current_na.max() <= 0.5 + 0.02
+    stat = draw_input(np.random.default_rng(2), kinds, 3000, 1.0, 40, InputRanges(stationary_probability=1.0))
+    assert stat.summary["regime"] == "stationary" and np.all(stat.current_na == 0)
+    assert all(5.0 <= r <= 40.0 for r in stat.summary["site_rates_hz"])
+    # with both regime probabilities at 0 the draw is the one earlier versions made
+    a = draw_input(np.random.default_rng(3), kinds, 500, 1.0, 40, InputRanges())
+    assert a.summary["regime"] == "modulated"
+    both = concatenate_inputs([a, stat], [500, 3000], 40)
+    assert both.weights_us.shape == (3, 6) and len(both.current_na) == 3500
+    np.testing.assert_array_equal(both.event_ticks[0][: len(a.event_ticks[0])], a.event_ticks[0])
+    np.testing.assert_array_equal(both.event_ticks[0][len(a.event_ticks[0]) :], stat.event_ticks[0] + 500 * 40)
+    assert both.event_netcon[0][len(a.event_ticks[0]) :].min(initial=3) >= 3  # the second part's own NetCons
+
+
+def test_held_out_plan_repeats_the_first_window_at_the_end():
+    from neuron_ann.validate import held_out_input
+
+    gen = _config(sim_ms=5000.0).as_dict()
+    config, drawn, plan = held_out_input(gen, 12345, 100.0)
+    assert config.sim_ms == 100_000.0 and plan["parts"][-2:] == [0, 1] and plan["parts"][:18] == list(range(18))
+    n = config.n_steps
+    np.testing.assert_array_equal(drawn.current_na[:10_000], drawn.current_na[n - 10_000 :])
+    _, _, short = held_out_input(gen, 12345, 10.0)
+    assert short["drift_window_ms"] == 0.0 and short["parts"] == [0, 1]

@@ -7,9 +7,13 @@ Layout of a dataset folder::
     sims/sim_00042.json     the simulation's seed and drawn input parameters, wall time
     manifest.json           summary written when every simulation is done
 
-Binning follows docs/internals.md: ``x[k]`` covers ``[t_{k-1}, t_k)`` (synaptic weight
-sums per site, mean somatic current), targets are ``v(t_{k+1})``, ``spike[k]`` marks an
-upward -20 mV crossing inside ``[t_k, t_{k+1})``, readouts are taken at ``t_{k+1}``.
+Binning follows the format-2 step contract of docs/internals.md: the synaptic columns of
+``x[k]`` hold the summed weights per site of the events delivered in ``[t_k, t_{k+1})``
+(the interval being predicted); the current column ``x[k, -1]`` is the mean somatic
+current over ``[t_{k-1}, t_k)`` (the interval that has just ended). Targets are
+``v(t_{k+1})``, ``spike[k]`` marks an upward -20 mV crossing inside ``[t_k, t_{k+1})``,
+readouts are taken at ``t_{k+1}``. ``dataset.json`` records ``format_version``; a folder
+of another format is refused (its rows mean something else).
 Simulation ``i`` uses the seed ``(base_seed, i)``; finished files are skipped, so an
 interrupted run resumes where it stopped.
 """
@@ -29,9 +33,21 @@ import numpy as np
 from ..errors import DatasetError
 from .inputs import InputRanges, draw_input
 
-__all__ = ["GenerationConfig", "generate_dataset", "simulate_one", "bin_events", "sim_path"]
+__all__ = ["GenerationConfig", "generate_dataset", "simulate_one", "bin_events", "sim_path", "DATASET_FORMAT", "check_format"]
 
 NEURON_DT_MS = 0.025
+#: the step-contract format of the rows (= neuron_ann.bundle.FORMAT_VERSION); folders without the key are format 1
+DATASET_FORMAT = 2
+
+
+def check_format(have: dict, folder) -> None:
+    """Refuse a dataset folder whose ``dataset.json`` records another step-contract format."""
+    found = have.get("format_version", 1)
+    if found != DATASET_FORMAT:
+        raise DatasetError(
+            f"{folder} holds a format-{found} dataset (its input rows are binned differently from the "
+            f"format-{DATASET_FORMAT} step contract this neuron_ann trains); delete the folder or pass a new --work-dir."
+        )
 
 
 @dataclass
@@ -71,11 +87,13 @@ class GenerationConfig:
     def as_dict(self) -> dict:
         d = dict(self.__dict__)
         d["ranges"] = self.ranges.as_dict()
+        d["format_version"] = DATASET_FORMAT
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "GenerationConfig":
         d = dict(d)
+        d.pop("format_version", None)  # checked by check_format where it matters
         d["ranges"] = InputRanges.from_dict(d["ranges"])
         return cls(**d)
 
@@ -89,13 +107,14 @@ def sim_path(folder, index: int) -> Path:
 
 
 def bin_events(event_ticks, event_netcon, weights_us, n_steps: int, ticks_per_step: int) -> np.ndarray:
-    """Synaptic input rows: ``x[k, site]`` = summed weight of events with tick in ``[(k-1)*S, k*S)``.
+    """Synaptic input rows (format 2): ``x[k, site]`` = summed weight of events with tick in ``[k*S, (k+1)*S)``,
+    i.e. delivered inside the interval ``[t_k, t_{k+1})`` that row ``k`` predicts.
 
     Ticks are integers (multiples of NEURON's dt), so the binning is exact.
     """
     x = np.zeros((n_steps, len(event_ticks)), dtype=np.float64)
     for site, (ticks, which) in enumerate(zip(event_ticks, event_netcon)):
-        k = np.asarray(ticks, dtype=np.int64) // ticks_per_step + 1
+        k = np.asarray(ticks, dtype=np.int64) // ticks_per_step
         keep = k < n_steps
         np.add.at(x[:, site], k[keep], np.asarray(weights_us)[site][np.asarray(which)[keep]])
     return x
@@ -169,8 +188,8 @@ def simulate_one(source, config: GenerationConfig, index: int, folder=None, draw
     k = np.floor(spike_times / config.dt_ms + 1e-9).astype(int)
     spike[k[k < n]] = 1
     x = np.zeros((n, config.n_inputs), dtype=np.float64)
-    x[:, :-1] = bin_events(drawn.event_ticks, drawn.event_netcon, drawn.weights_us, n, S)
-    x[1:, -1] = drawn.current_na[:-1]
+    x[:, :-1] = bin_events(drawn.event_ticks, drawn.event_netcon, drawn.weights_us, n, S)  # [t_k, t_{k+1})
+    x[1:, -1] = drawn.current_na[:-1]  # mean over [t_{k-1}, t_k)
     readouts = np.stack([np.array(r)[settle_ticks:][take] for r in readout_recs], axis=1) if readout_recs else np.zeros((n, 0))
     result = {
         "x": x.astype(np.float32),
@@ -251,6 +270,7 @@ def generate_dataset(source, config: GenerationConfig, folder, *, processes: int
     wanted = json.loads(json.dumps(config.as_dict()))
     if cfg_path.is_file():
         have = json.loads(cfg_path.read_text())
+        check_format(have, folder)
         have_cmp = {k: v for k, v in have.items() if k != "n_sims"}
         want_cmp = {k: v for k, v in wanted.items() if k != "n_sims"}
         if have_cmp != want_cmp:

@@ -4,6 +4,15 @@ Every simulation draws its own rates, weights and E/I balance from wide ranges, 
 modulates the rates over time with quiet periods and bursts, so the surrogate sees rest,
 subthreshold fluctuations, sparse and dense firing. The somatic current is piecewise
 constant on the surrogate's step grid: steps of random amplitude and duration plus noise.
+
+Two further regimes, each drawn for a whole simulation with its own probability:
+
+- ``steady_current_probability``: no synaptic input, long constant current steps over the
+  f-I range (``steady_current_na``, ``steady_segment_ms``) with little noise, which is how
+  f-I curves are measured (1 s steps);
+- ``stationary_probability``: Poisson input at constant rates (``stationary_exc_rate_hz``,
+  ``stationary_inh_rate_hz`` per site) with no modulation, like the NetStim-driven networks
+  of :mod:`neuron_ann.network`.
 """
 
 from __future__ import annotations
@@ -34,6 +43,12 @@ class InputRanges:
     current_segment_ms: tuple = (50.0, 1000.0)
     current_noise_na: tuple = (0.0, 0.05)  # s.d. of per-step noise, drawn per simulation
     input_probability: float = 0.85  # a simulation has synaptic input (else current only)
+    steady_current_probability: float = 0.0  # a simulation is long constant current steps only
+    steady_current_na: tuple = (0.0, 0.5)
+    steady_segment_ms: tuple = (500.0, 2000.0)
+    stationary_probability: float = 0.0  # a simulation has constant-rate Poisson input
+    stationary_exc_rate_hz: tuple = (5.0, 40.0)
+    stationary_inh_rate_hz: tuple = (5.0, 30.0)
 
     def as_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -42,11 +57,14 @@ class InputRanges:
     def from_dict(cls, d: dict) -> "InputRanges":
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
+    def replace(self, **changes) -> "InputRanges":
+        return InputRanges(**{**asdict(self), **changes})
+
     def scaled(self, weight: float = 1.0, current: float = 1.0) -> "InputRanges":
         d = asdict(self)
         for k in ("exc_weight_us", "inh_weight_us"):
             d[k] = tuple(w * weight for w in d[k])
-        for k in ("current_na", "current_noise_na"):
+        for k in ("current_na", "current_noise_na", "steady_current_na"):
             d[k] = tuple(c * current for c in d[k])
         return InputRanges(**d)
 
@@ -79,6 +97,12 @@ def _segments(rng, n_steps, dt_ms, lo_hi):
 def draw_input(rng, kinds, n_steps: int, dt_ms: float, ticks_per_step: int, ranges: InputRanges) -> SimulationInput:
     """Draw one simulation's input for sites of ``kinds`` ("exc"/"inh") over ``n_steps`` steps."""
     n_sites = len(kinds)
+    # the regime draws come from a separate stream, so that with both probabilities 0 the
+    # input is exactly what earlier versions drew
+    regime_u = float(np.random.default_rng(rng.integers(0, 2**63)).uniform()) if (ranges.steady_current_probability or ranges.stationary_probability) else 1.0
+    if regime_u < ranges.steady_current_probability:
+        return _steady_current_input(rng, n_sites, n_steps, dt_ms, ranges)
+    stationary = regime_u < ranges.steady_current_probability + ranges.stationary_probability
     has_synaptic = rng.uniform() < ranges.input_probability
     ei = _log_uniform(rng, ranges.ei_balance)
     exc_scale = _log_uniform(rng, ranges.exc_rate_hz)
@@ -88,8 +112,12 @@ def draw_input(rng, kinds, n_steps: int, dt_ms: float, ticks_per_step: int, rang
     for i, kind in enumerate(kinds):
         base = exc_scale if kind == "exc" else inh_scale
         rates[i] = base * np.exp(rng.normal(0.0, 0.5))  # per-site spread around the simulation's rate
+        if stationary:
+            rates[i] = rng.uniform(*(ranges.stationary_exc_rate_hz if kind == "exc" else ranges.stationary_inh_rate_hz))
         w_range = ranges.exc_weight_us if kind == "exc" else ranges.inh_weight_us
         weights[i] = [_log_uniform(rng, w_range) for _ in range(ranges.netcons_per_site)]
+    if stationary:
+        has_synaptic = True
     if not has_synaptic:
         rates[:] = 0.0
     # rate modulation shared by all sites of a kind: quiet periods, bursts, smooth changes
@@ -108,7 +136,7 @@ def draw_input(rng, kinds, n_steps: int, dt_ms: float, ticks_per_step: int, rang
                 n_burst += 1
             else:
                 m[a:b] = np.exp(rng.normal(0.0, 0.5))
-        modulation[kind] = m
+        modulation[kind] = np.ones(n_steps) if stationary else m
     event_ticks, event_netcon = [], []
     n_events = 0
     for i, kind in enumerate(kinds):
@@ -126,7 +154,11 @@ def draw_input(rng, kinds, n_steps: int, dt_ms: float, ticks_per_step: int, rang
             current[a:b] = rng.uniform(*ranges.current_na)
     noise_sd = rng.uniform(*ranges.current_noise_na)
     current += rng.normal(0.0, noise_sd, size=n_steps)
+    if stationary:
+        current[:] = 0.0
+        noise_sd = 0.0
     summary = {
+        "regime": "stationary" if stationary else "modulated",
         "synaptic_input": bool(has_synaptic),
         "exc_rate_hz": float(exc_scale) if has_synaptic else 0.0,
         "inh_rate_hz": float(inh_scale) if has_synaptic else 0.0,
@@ -140,3 +172,47 @@ def draw_input(rng, kinds, n_steps: int, dt_ms: float, ticks_per_step: int, rang
         "current_mean_na": float(current.mean()),
     }
     return SimulationInput(event_ticks, event_netcon, weights, current, summary)
+
+
+def _steady_current_input(rng, n_sites, n_steps, dt_ms, ranges: InputRanges) -> SimulationInput:
+    """No synaptic input; constant current steps of ``steady_segment_ms`` over ``steady_current_na``."""
+    current = np.zeros(n_steps)
+    levels = []
+    for a, b in zip(*(lambda e: (e[:-1], e[1:]))(_segments(rng, n_steps, dt_ms, ranges.steady_segment_ms))):
+        level = rng.uniform(*ranges.steady_current_na)
+        current[a:b] = level
+        levels.append(round(float(level), 4))
+    noise_sd = rng.uniform(0.0, 0.2) * ranges.current_noise_na[1]
+    current += rng.normal(0.0, noise_sd, size=n_steps)
+    empty = np.zeros(0, np.int64)
+    summary = {
+        "regime": "steady_current",
+        "synaptic_input": False,
+        "current_levels_na": levels,
+        "n_events": 0,
+        "current_noise_sd_na": float(noise_sd),
+        "current_mean_na": float(current.mean()),
+    }
+    return SimulationInput([empty] * n_sites, [empty] * n_sites, np.zeros((n_sites, ranges.netcons_per_site)), current, summary)
+
+
+def concatenate_inputs(parts: list, n_steps_each: list, ticks_per_step: int) -> SimulationInput:
+    """One continuous input from consecutive parts (each drawn for ``n_steps_each[i]`` steps)."""
+    n_sites = len(parts[0].event_ticks)
+    ticks, which = [[] for _ in range(n_sites)], [[] for _ in range(n_sites)]
+    offset = 0
+    for part, n in zip(parts, n_steps_each):
+        for s in range(n_sites):
+            ticks[s].append(np.asarray(part.event_ticks[s], np.int64) + offset * ticks_per_step)
+            which[s].append(np.asarray(part.event_netcon[s], np.int64))
+        offset += n
+    # every part has its own NetCon weights: give each part its own NetCons on the site
+    per = parts[0].weights_us.shape[1]
+    weights = np.concatenate([p.weights_us for p in parts], axis=1)
+    for s in range(n_sites):
+        which[s] = [w + i * per for i, w in enumerate(which[s])]
+    return SimulationInput(
+        [np.concatenate(t) for t in ticks], [np.concatenate(w) for w in which], weights,
+        np.concatenate([p.current_na for p in parts]),
+        {"n_events": int(sum(p.summary["n_events"] for p in parts)), "parts": [p.summary for p in parts]},
+    )

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DatasetError
-from .generate import GenerationConfig, sim_path
+from .generate import GenerationConfig, check_format, sim_path
 
 __all__ = ["Dataset", "read_sim"]
 
@@ -46,7 +46,12 @@ class Dataset:
         if not cfg.is_file():
             raise DatasetError(f"{self.folder} is not a dataset folder (no dataset.json); generate it with 'neuron-ann train'.")
         try:
-            self.config = GenerationConfig.from_dict(json.loads(cfg.read_text()))
+            recorded = json.loads(cfg.read_text())
+        except Exception as exc:
+            raise DatasetError(f"{cfg} is unreadable ({exc}); delete the folder and regenerate.") from exc
+        check_format(recorded, self.folder)
+        try:
+            self.config = GenerationConfig.from_dict(recorded)
         except Exception as exc:
             raise DatasetError(f"{cfg} is unreadable ({exc}); delete the folder and regenerate.") from exc
         n = self.config.n_sims

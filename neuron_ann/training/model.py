@@ -19,6 +19,7 @@ class ModelConfig:
     lstm_units: int = 64
     subthreshold_weight: float = 1.0  # loss weight of v where the cell is below -55 mV
     suprathreshold_weight: float = 0.1  # ... and above (spike shapes matter less than spike times)
+    clip_floor_weight: float = 0.0  # where the cell is above -55 mV: weight of (pred below -55 mV)^2, the clipped metric's error
     spike_loss_weight: float = 1.0
     spike_pos_weight: float = 10.0  # class weight of spike steps in the cross-entropy
     readout_loss_weight: float = 1.0
@@ -43,7 +44,8 @@ def make_loss(config: ModelConfig, clip_norm: float, n_readouts: int):
     """Loss on targets packed as ``[v_norm, spike, readouts_norm..., mask]``.
 
     ``clip_norm`` is -55 mV in normalised units: v above it is weighted by
-    ``suprathreshold_weight``.
+    ``suprathreshold_weight``; there, a prediction below -55 mV also costs
+    ``clip_floor_weight * (clip_norm - pred)^2``, the error the spike-clipped metric sees.
     """
     import tensorflow as tf
 
@@ -53,6 +55,9 @@ def make_loss(config: ModelConfig, clip_norm: float, n_readouts: int):
         mask = y_true[..., 2 + n_readouts]
         v_weight = tf.where(v > clip_norm, config.suprathreshold_weight, config.subthreshold_weight)
         err_v = v_weight * tf.square(y_pred[..., 0] - v)
+        if config.clip_floor_weight:
+            below = tf.nn.relu(clip_norm - y_pred[..., 0])
+            err_v += tf.where(v > clip_norm, config.clip_floor_weight, 0.0) * tf.square(below)
         bce = tf.nn.weighted_cross_entropy_with_logits(labels=spike, logits=y_pred[..., 1], pos_weight=config.spike_pos_weight)
         total = err_v + config.spike_loss_weight * bce
         if n_readouts:

@@ -32,6 +32,11 @@ class TrainConfig:
     patience: int = 6  # epochs without val improvement before stopping
     val_windows: int = 32
     seed: int = 1
+    schedule: str = "plateau"  # "plateau": halve the rate after 3 epochs without improvement; "cosine": cosine decay over the epochs
+    min_learning_rate: float = 1e-4  # floor of the cosine schedule
+    from_start_fraction: float = 0.25  # windows taken from a file's start (the rest start mid-file after a burn-in);
+    # 1.0 with window = the file's length trains on whole simulations from rest, so that the
+    # model always knows e.g. the phase of tonic firing since a current step began
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -75,7 +80,8 @@ def pack_targets(v, spike, readouts, mask, norm):
 def _batches(dataset: Dataset, part, cfg: TrainConfig, norm, rng):
     x_mean = np.asarray(norm["x_mean"], np.float32)
     x_std = np.asarray(norm["x_std"], np.float32)
-    stream = dataset.windows(part, cfg.window, cfg.warmup_steps, rng)
+    per_file = 1 if cfg.from_start_fraction >= 1.0 else 8  # whole-file windows: each file once per pass
+    stream = dataset.windows(part, cfg.window, cfg.warmup_steps, rng, per_file=per_file, from_start_fraction=cfg.from_start_fraction)
     buffer = []
     while True:
         while len(buffer) < 4 * cfg.batch_size:  # small shuffle buffer across files
@@ -124,6 +130,9 @@ def train_model(dataset: Dataset, checkpoint_dir, model_cfg: ModelConfig, cfg: T
     epoch = initial_epoch
     for epoch in range(initial_epoch, cfg.epochs):
         t0 = time.perf_counter()
+        if cfg.schedule == "cosine":
+            lr = cfg.min_learning_rate + 0.5 * (cfg.learning_rate - cfg.min_learning_rate) * (1.0 + np.cos(np.pi * epoch / max(1, cfg.epochs)))
+            optimizer.learning_rate.assign(lr)
         losses = [float(model.train_on_batch(*next(train_stream))) for _ in range(cfg.steps_per_epoch)]
         val_loss = float(model.evaluate(x_val, y_val, batch_size=cfg.batch_size, verbose=0))
         improved = val_loss < best - 1e-5
@@ -132,7 +141,7 @@ def train_model(dataset: Dataset, checkpoint_dir, model_cfg: ModelConfig, cfg: T
             model.save_weights(checkpoint_dir / "best.weights.h5")
         else:
             waited += 1
-            if waited % 3 == 0:  # plateau: halve the learning rate
+            if cfg.schedule == "plateau" and waited % 3 == 0:  # plateau: halve the learning rate
                 lr = float(optimizer.learning_rate.numpy()) * 0.5
                 optimizer.learning_rate.assign(lr)
         lr = float(optimizer.learning_rate.numpy())
