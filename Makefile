@@ -26,7 +26,7 @@ test-mpi: $(MECH)
 	$(PY) -m pytest -m mpi -q
 
 models: $(MECH)
-	bash examples/train_shipped_models.sh
+	NEURON_ANN=$(VENV)/bin/neuron-ann bash examples/train_shipped_models.sh
 
 mechanisms: $(MECH)
 

@@ -16,14 +16,16 @@ WORK=${WORK:-.work/models}
 PROCESSES=${PROCESSES:-1}
 export NEURON_ANN_TF_THREADS=${NEURON_ANN_TF_THREADS:-1}
 cells=("$@")
-[ ${#cells[@]} -eq 0 ] && cells=(BallHH)
+[ ${#cells[@]} -eq 0 ] && cells=(BallHH L5PC)
 
 for cell in "${cells[@]}"; do
   case "$cell" in
-    BallHH|PVBasket|L5PC) ;;
+    BallHH|PVBasket) extra=() ;;
+    # L5PC also reads out the distal trunk (hot-zone start, ~690 um) and the somatic currents
+    L5PC) extra=(--readouts "v:apic[46](0.9)" "cai:apic[46](0.9)" ina ik "fluorescence:apic[46](0.9)") ;;
     *) echo "unknown cell $cell" >&2; exit 2 ;;
   esac
   nice -n 10 "$NEURON_ANN" train "$cell" --seed 1 --out "neuron_ann/models/$cell.onnx" --work-dir "$WORK/$cell" \
-    --processes "$PROCESSES" --resume
+    --processes "$PROCESSES" --resume "${extra[@]}"
   "$NEURON_ANN" validate "neuron_ann/models/$cell.onnx" --sim-seconds 100 --seed 12345 --json "$WORK/$cell.validate.json"
 done

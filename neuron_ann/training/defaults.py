@@ -55,7 +55,7 @@ DEFAULTS = {
     # the paper's L5PC: 200 sites over basal and apical dendrites, ~80% excitatory; somatic
     # current over its f-I range (rheobase ~0.45 nA, ~22 Hz at 1.5 nA); 240 s of data keep
     # data generation near 30 min on one core (~6 s of wall time per simulated second)
-    "L5PC": {**BALLHH, "n_sites": 200, "exc_fraction": 0.8, "sim_seconds": 240.0, "sim_ms": 5000.0, "epochs": 25,
+    "L5PC": {**BALLHH, "n_sites": 200, "exc_fraction": 0.8, "sim_seconds": 240.0, "sim_ms": 5000.0, "epochs": 12,
              "ranges": InputRanges(current_na=(-0.2, 1.2), steady_current_probability=0.15, steady_current_na=(0.0, 1.5),
                                    stationary_probability=0.25, stationary_exc_rate_hz=(2.0, 20.0), stationary_inh_rate_hz=(2.0, 20.0)),
              "model": {**BALLHH["model"], "filters": 64, "kernel": 5, "lstm_units": 128}},
