@@ -124,9 +124,17 @@ def load_converted(description, template: str | None = None):
     else:
         mechanisms.load()
     h.load_file("stdrun.hoc")
-    for hoc_file in description["hoc_files"]:
-        if not h.load_file(hoc_file):
-            raise ConvertError(f"NEURON could not load '{hoc_file}'; run it with nrniv to see the hoc error.")
+    if not all(hasattr(h, name) for name in description["templates"]):
+        for hoc_file in description["hoc_files"]:
+            try:
+                loaded = h.load_file(hoc_file)
+            except RuntimeError:
+                loaded = False
+            if not loaded:
+                raise ConvertError(
+                    f"NEURON could not load '{hoc_file}' (run it with nrniv to see the hoc error; a template of the "
+                    "same name defined earlier in this process also stops it: use a fresh process)."
+                )
     name = template or description.get("default_template") or description["templates"][0]
     if not hasattr(h, name):
         raise ConvertError(f"template {name!r} is not defined; valid templates: {', '.join(description['templates'])}")

@@ -31,10 +31,10 @@ endtemplate NoSoma
 """
 
 
-def make_folder(root):
+def make_folder(root, template="TwoComp"):
     (root / "mechanisms").mkdir(parents=True)
     (root / "mechanisms" / "leak.mod").write_text(LEAK)
-    (root / "cells.hoc").write_text(TEMPLATES)
+    (root / "cells.hoc").write_text(TEMPLATES.replace("TwoComp", template).replace("NoSoma", "NoSoma" if template == "TwoComp" else template + "NoSoma"))
     (root / "mosinit.hoc").write_text('load_file("nrngui.hoc")\nxpanel("never run")\n')
     return root
 
@@ -83,3 +83,17 @@ def test_bundled_cells_still_build_after_a_converted_model(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "wbk from model: True" in proc.stdout
+
+
+def test_converted_description_is_a_training_cell(tmp_path, neuron_state):
+    from neuron_ann.dataset.cellspec import resolve_cell
+    from neuron_ann.errors import DatasetError
+
+    folder = make_folder(tmp_path / "model", template="TwoCompTrain")
+    description = convert_folder(folder)
+    source = resolve_cell(description["path"])
+    cell = source.build()
+    assert cell.hname().startswith("TwoCompTrain[")
+    del cell
+    with pytest.raises(DatasetError, match="run 'neuron-ann convert FOLDER' first"):
+        resolve_cell(str(tmp_path / "missing.json"))

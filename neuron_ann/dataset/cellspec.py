@@ -54,8 +54,22 @@ def _hoc_factory(template: str):
     return build
 
 
+class _ConvertedCell:
+    """Builds a cell of a model folder described by ``neuron-ann convert`` (picklable for worker processes)."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.__name__ = path
+
+    def __call__(self):
+        from ..convert import load_converted
+
+        return load_converted(self.path)()
+
+
 def resolve_cell(cell) -> CellSource:
-    """Turn a cell name, ``module:callable``, ``hoc:Template`` or a callable into a :class:`CellSource`.
+    """Turn a cell name, ``module:callable``, ``hoc:Template``, a ``neuron_ann_cell.json`` written by
+    ``neuron-ann convert``, or a callable into a :class:`CellSource`.
 
     Raises:
         DatasetError: the name is unknown; the message lists the bundled names and forms.
@@ -64,7 +78,14 @@ def resolve_cell(cell) -> CellSource:
         return CellSource(label=getattr(cell, "__qualname__", repr(cell)), factory=cell)
     if not isinstance(cell, str) or not cell:
         raise DatasetError(f"cell {cell!r} is neither a name nor a callable.")
-    forms = f"bundled names: {', '.join(CELL_TYPES)}; or 'module:callable' returning a cell; or 'hoc:Template'"
+    forms = (f"bundled names: {', '.join(CELL_TYPES)}; or 'module:callable' returning a cell; or 'hoc:Template'; "
+             "or a neuron_ann_cell.json from 'neuron-ann convert'")
+    if cell.endswith(".json"):
+        from pathlib import Path
+
+        if not Path(cell).is_file():
+            raise DatasetError(f"cell description {cell!r} does not exist; run 'neuron-ann convert FOLDER' first.")
+        return CellSource(label=cell, factory=_ConvertedCell(str(Path(cell).resolve())))
     if cell.startswith("hoc:"):
         return CellSource(label=cell, factory=_hoc_factory(cell[4:]))
     if cell in CELL_TYPES:
