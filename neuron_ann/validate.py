@@ -24,13 +24,10 @@ __all__ = ["validate_command", "evaluate_predictions", "predict", "choose_spike_
 
 
 def make_session(model_bytes, threads: int = 1):
-    import onnxruntime as ort
+    """A CPU session for offline evaluation."""
+    from .runtime.providers import cpu_session
 
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    return ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+    return cpu_session(model_bytes, threads)
 
 
 def state_shapes_of(meta: dict):

@@ -50,11 +50,9 @@ def registered_bundles() -> list[Bundle]:
 def _raw_cell_type(path: Path):
     """The ``cell_type`` of a bundle file that does not pass :func:`neuron_ann.bundle.load`, if it can be read at all."""
     try:
-        import onnxruntime as ort
+        from ..runtime.providers import cpu_session
 
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        session = ort.InferenceSession(path.read_bytes(), options, providers=["CPUExecutionProvider"])
+        session = cpu_session(path.read_bytes())
         cell_type = json.loads(session.get_modelmeta().custom_metadata_map[METADATA_KEY])["cell_type"]
         return cell_type if isinstance(cell_type, dict) else None
     except Exception:  # a corrupted file: its type is unknown

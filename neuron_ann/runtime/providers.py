@@ -36,6 +36,13 @@ def session_options(threads: int | None = None):
     return options
 
 
+def cpu_session(model_bytes: bytes, threads: int | None = 1):
+    """A quiet ONNX Runtime session on the CPU (offline evaluation, parity checks, metadata)."""
+    import onnxruntime as ort
+
+    return ort.InferenceSession(model_bytes, session_options(threads), providers=["CPUExecutionProvider"])
+
+
 def _log_once(level: int, message: str) -> None:
     if message not in _logged:
         _logged.add(message)

@@ -88,14 +88,6 @@ def export_step_model(model, norm: dict):
     return onnx_model
 
 
-def make_session(model_bytes, threads: int = 1):
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    return ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
 
 
 def run_step_model(session, x, state_shapes, warmup_steps: int = 0) -> np.ndarray:
@@ -135,6 +127,8 @@ def keras_predict(model, x, norm: dict, warmup_steps: int = 0) -> np.ndarray:
 
 def parity_check(model, onnx_model, norm: dict, x, warmup_steps: int) -> dict:
     """Max |difference| between the Keras sequence model and the ONNX step model, per output kind."""
+    from ..validate import make_session
+
     session = make_session(onnx_model.SerializeToString())
     n_in = x.shape[-1]
     y_onnx = run_step_model(session, x, state_shapes(model, n_in), warmup_steps)
