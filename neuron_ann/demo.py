@@ -95,18 +95,18 @@ def _figure(results, out):
     fig, axes = plt.subplots(rows, 2, figsize=(11, 3.2 * rows), squeeze=False)
     for row, (label, res) in enumerate(results.items()):
         ax = axes[row][0]
-        for label, key, color in (("NEURON", "detailed", "k"), ("surrogate", "surrogate", "tab:red")):
+        for name, key, color in (("NEURON", "detailed", "k"), ("surrogate", "surrogate", "tab:red")):
             if key in res:
                 t, g = res[key]["spikes"]
-                ax.plot(t, g + (0.3 if key == "surrogate" else 0), "|", color=color, ms=3, label=label)
+                ax.plot(t, g + (0.3 if key == "surrogate" else 0), "|", color=color, ms=3, label=name)
         ax.set_title(f"{label}: spike raster")
         ax.set_xlabel("t (ms)")
         ax.set_ylabel("cell")
         ax.legend(loc="upper right", fontsize=8)
         ax = axes[row][1]
-        for label, key, color in (("NEURON", "detailed", "k"), ("surrogate", "surrogate", "tab:red")):
+        for name, key, color in (("NEURON", "detailed", "k"), ("surrogate", "surrogate", "tab:red")):
             if key in res:
-                ax.plot(res[key]["t"], res[key]["v"], color=color, lw=0.7, label=label)
+                ax.plot(res[key]["t"], res[key]["v"], color=color, lw=0.7, label=name)
         ax.set_title(f"{label}: soma v of cell 0")
         ax.set_xlabel("t (ms)")
         ax.set_ylabel("mV")
