@@ -75,11 +75,13 @@ def build_network(bundle, n_cells: int, connectivity: float, seed: int = 1):
     kinds = bundle.meta["synapse_kinds"]
     exc_synapses = []
     delay = max(1.0, bundle.dt_ms)
+    index = celltools.sections_by_cell()  # one pass over all sections, not one per site
     for cell in cells:
         mine = []
+        by_name = {celltools.relative_name(sec): sec for sec in celltools.cell_sections(cell, index)}
         for site in bundle.meta["sites"]:
             spec = kinds[site["kind"]]
-            sec = celltools.section_by_name(cell, site["section"])
+            sec = by_name[site["section"]]
             syn = getattr(h, spec["mechanism"])(sec(site["x"]))
             for key, value in spec.get("params", {}).items():
                 setattr(syn, key, value)
