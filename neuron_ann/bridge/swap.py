@@ -299,7 +299,7 @@ def active_swap() -> SwapHandle | None:
 
 def _refuse_lost_recordings(plan) -> None:
     """Refuse when a Vector records the voltage of a segment the swap deletes or leaves undriven."""
-    allowed = set()
+    allowed = {}  # section -> indices of the segments a readout drives
     segments = []
     for gp in plan.groups:
         outs = [o for o in gp.bundle.meta["outputs"] if o["kind"] == "readout" and o.get("variable") == "v"]
@@ -307,10 +307,11 @@ def _refuse_lost_recordings(plan) -> None:
             for sec in cp.kept:
                 for o in outs:
                     if o["section"] == celltools.relative_name(sec):
-                        # the segment holding x (NEURON iterates segments by their centres)
-                        allowed.add((sec, (min(int(o["x"] * sec.nseg), sec.nseg - 1) + 0.5) / sec.nseg))
+                        # the index of the segment holding x
+                        allowed.setdefault(sec, set()).add(min(int(o["x"] * sec.nseg), sec.nseg - 1))
             for sec in cp.kept + cp.doomed:
-                segments += [seg for seg in sec if not any(k == sec and abs(x - seg.x) < 1e-9 for k, x in allowed)]
+                driven = allowed.get(sec, ())
+                segments += [seg for i, seg in enumerate(sec) if i not in driven]
     lost = find_voltage_recordings(segments)
     if lost:
         vec, seg = lost[0]
