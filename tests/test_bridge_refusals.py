@@ -15,6 +15,14 @@ def ball_path(tmp_path_factory):
     return tb.ballhh_bundle(tmp_path_factory.mktemp("b") / "ball.onnx", threshold=0.3)
 
 
+def _driven_ballhh():
+    """A BallHH with one excitatory soma synapse driven by a NetStim (delay still to set)."""
+    cell = BallHH()
+    syn = cell.add_synapse("exc", cell.soma)
+    stim = h.NetStim()
+    return cell, syn, stim, h.NetCon(stim, syn)
+
+
 def _unchanged(cell, n_sections=1):
     assert neuron_ann.bridge.active_swap() is None
     assert len(list(h.allsec())) == n_sections
@@ -43,10 +51,7 @@ def test_synapse_parameters_differ(ball_path):
 
 
 def test_delay_shorter_than_exchange_step(ball_path):
-    cell = BallHH()
-    syn = cell.add_synapse("exc", cell.soma)
-    stim = h.NetStim()
-    nc = h.NetCon(stim, syn)
+    cell, syn, stim, nc = _driven_ballhh()
     nc.delay = 0.5
     with pytest.raises(SwapError, match=r"NetCon\[\d+\] \(NetStim\[\d+\] -> AMPA_NMDA\[\d+\] on .*soma\(0.5\)\) has delay 0.5 ms, shorter than .* exchange step of 1 ms.*at least 1 ms"):
         neuron_ann.swap_to_ann(bundles=[ball_path])
@@ -54,10 +59,7 @@ def test_delay_shorter_than_exchange_step(ball_path):
 
 
 def test_delay_shortened_after_swap_refused_at_finitialize(ball_path):
-    cell = BallHH()
-    syn = cell.add_synapse("exc", cell.soma)
-    stim = h.NetStim()
-    nc = h.NetCon(stim, syn)
+    cell, syn, stim, nc = _driven_ballhh()
     nc.delay = 1.0
     neuron_ann.swap_to_ann(bundles=[ball_path])
     nc.delay = 0.2
@@ -134,10 +136,7 @@ def test_second_swap_refused(ball_path):
 
 
 def test_netcon_with_freed_source_refused(ball_path):
-    cell = BallHH()
-    syn = cell.add_synapse("exc", cell.soma)
-    stim = h.NetStim()
-    nc = h.NetCon(stim, syn)
+    cell, syn, stim, nc = _driven_ballhh()
     del stim  # the NetCon's source is gone
     with pytest.raises(SwapError, match=r"NetCon\[\d+\] targets AMPA_NMDA\[\d+\] .* source object was freed.*del nc"):
         neuron_ann.swap_to_ann(bundles=[ball_path])
@@ -190,10 +189,7 @@ def test_celsius_differs_from_bundle_refused_at_swap_and_at_finitialize(ball_pat
 
 
 def test_netcon_made_after_swap_onto_a_capture_refused(ball_path):
-    cell = BallHH()
-    syn = cell.add_synapse("exc", cell.soma)
-    stim = h.NetStim()
-    nc = h.NetCon(stim, syn)
+    cell, syn, stim, nc = _driven_ballhh()
     nc.delay = 1.0
     neuron_ann.swap_to_ann(bundles=[ball_path])
     assert nc.syn().hname().startswith("ANNInput")
