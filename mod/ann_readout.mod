@@ -1,15 +1,15 @@
 COMMENT
-neuron-ann bridge: one readout of a swapped cell (dendritic v, cai, ina, ik, fluorescence).
+neuron-ann bridge: one readout of a swapped cell (cai, ina, ik, fluorescence; a dendritic v readout is an ANNSoma clamp).
 Its value is interpolated linearly across the exchange interval from v_from (at t_from)
 to v_to (at t_from + dt_ann), kept in the RANGE variable `value` (record value_ANNReadout
 via `_ref_value`) and, when the POINTER `target` is set, written into that NEURON variable
-(e.g. the kept readout section's v or cai) after every step, before recordings are taken.
+(a kept readout section's cai, ina or ik) after every step, before recordings are taken.
 ENDCOMMENT
 
 NEURON {
     POINT_PROCESS ANNReadout
     RANGE value, dt_ann
-    POINTER target, v_from, v_to, t_from
+    POINTER target, v_from, v_to
 }
 
 PARAMETER {
@@ -21,7 +21,7 @@ ASSIGNED {
     target
     v_from
     v_to
-    t_from (ms)
+    dt (ms)
 }
 
 INITIAL {
@@ -32,6 +32,9 @@ INITIAL {
 }
 
 AFTER SOLVE {
+    LOCAL t_from
+    : runs at the end of a NEURON step; t_from is the exchange time that starts its interval
+    t_from = dt_ann * floor((t - dt/2) / dt_ann)
     value = v_from + (v_to - v_from) * (t - t_from) / dt_ann
     if (nrn_pointing(target)) {
         target = value

@@ -1,18 +1,21 @@
 COMMENT
 neuron-ann bridge: drives the soma of a swapped cell to the surrogate's voltage.
 A stiff electrode (series resistance rs) clamps v to a target that is interpolated
-linearly from v_from (at t_from) to v_to (at t_from + dt_ann) over the exchange interval.
+linearly from v_from (at t_from) to v_to (at t_from + dt_ann) over the exchange interval;
+t_from, the last exchange time, is the multiple of dt_ann that starts this NEURON step's
+exchange interval (computed here: one POINTER fewer per NEURON step).
 In the NEURON step that ends at t_spike the target is vpeak instead, so the soma's own
 threshold detectors (NetCon on soma v, pc.cell gids) fire at exactly t_spike. Outside
 that step the target is capped at vcap (below every threshold), so only predicted spikes
-cross thresholds. The POINTERs point into the bridge's per-cell buffers.
+cross thresholds. The POINTERs point into the bridge's per-cell buffers. Also drives the kept segment of a
+v readout (t_spike then points to -1).
 ENDCOMMENT
 
 NEURON {
     POINT_PROCESS ANNSoma
     ELECTRODE_CURRENT i
     RANGE rs, vpeak, vcap, dt_ann, vtarget, i
-    POINTER v_from, v_to, t_from, t_spike
+    POINTER v_from, v_to, t_spike
 }
 
 UNITS {
@@ -33,15 +36,15 @@ ASSIGNED {
     vtarget (mV)
     v_from (mV)
     v_to (mV)
-    t_from (ms)
     t_spike (ms)
     dt (ms)
 }
 
 BREAKPOINT {
-    LOCAL tend
+    LOCAL tend, t_from
     : BREAKPOINT runs at mid-step; the target is for the end of the step
     tend = t + dt/2
+    t_from = dt_ann * floor(t / dt_ann)
     if (t_spike >= 0 && fabs(tend - t_spike) < dt/4) {
         vtarget = vpeak
     } else {

@@ -32,9 +32,10 @@ def test_readouts_are_recordable(pv_readout_path):
     v_dend = h.Vector().record(cell.dend[0](0.5)._ref_v)
     v_soma = h.Vector().record(cell.soma(0.5)._ref_v)
     handle = neuron_ann.swap_to_ann(bundles=[pv_readout_path])
-    # soma plus the two readout sections stay, disconnected and without mechanisms
-    assert sorted(s.name() for s in h.allsec()) == ["PVBasket[0].dend[0]", "PVBasket[0].dend[1]", "PVBasket[0].soma"]
-    cai = h.Vector().record(cell.dend[1](0.5)._ref_cai)
+    # soma plus the recorded readout section stay, disconnected and without mechanisms; dend[1]
+    # (its cai readout not recorded: PVBasket has no calcium before the swap) is deleted
+    assert sorted(s.name() for s in h.allsec()) == ["PVBasket[0].dend[0]", "PVBasket[0].soma"]
+    cai = h.Vector().record(handle.readout_ref(cell, "cai_dend[1]"))
     fluo = h.Vector().record(handle.readout_ref(cell, "fluorescence_dend[1]"))
     h.dt = 0.025
     h.finitialize(-65)
@@ -53,6 +54,26 @@ def test_readouts_are_recordable(pv_readout_path):
         handle.readout_ref(cell, "ik")
     neuron_ann.swap_back()
     assert len(list(h.allsec())) == 6
+
+
+def test_unrecorded_readout_sections_are_deleted_and_read_through_readout_ref(pv_readout_path):
+    """A readout section nobody records costs NEURON work every step, so it goes too; its
+    readouts (v included) stay readable with readout_ref, and swap_back rebuilds it."""
+    cell, keep = _driven_cell()
+    handle = neuron_ann.swap_to_ann(bundles=[pv_readout_path])
+    assert [s.name() for s in h.allsec()] == ["PVBasket[0].soma"]
+    v_dend = h.Vector().record(handle.readout_ref(cell, "v_dend[0]"))
+    cai = h.Vector().record(handle.readout_ref(cell, "cai_dend[1]"))
+    h.dt = 0.025
+    h.finitialize(-65)
+    h.continuerun(4)
+    at = lambda vec, t: np.array(vec)[int(round(t / h.dt))]  # noqa: E731
+    assert at(v_dend, 2.0) == pytest.approx(-61.0, abs=1e-5)
+    assert at(v_dend, 1.5) == pytest.approx(-61.5, abs=1e-5)
+    assert at(cai, 2.0) == pytest.approx(1.001, abs=1e-5)
+    neuron_ann.swap_back()
+    assert len(list(h.allsec())) == 6
+    assert cell.dend[0].nseg >= 1 and h.ismembrane("pas", sec=cell.dend[0])
 
 
 def test_recording_without_readout_is_refused(pv_readout_path):
@@ -111,7 +132,8 @@ def test_derived_fluorescence_readout_is_recordable_and_exact(tmp_path, monkeypa
         nc.delay, nc.weight[0] = 1.0, weight
         cells.append(cell)
         keep += [syn, stim, nc]
-    handle = neuron_ann.swap_to_ann(bundles=[path])
+    # without the recording probe every readout section is kept, its cai written by the bridge
+    handle = neuron_ann.swap_to_ann(bundles=[path], check_recordings=False)
     fluo = [h.Vector().record(handle.readout_ref(c, FLUO)) for c in cells]
     cai = [h.Vector().record(handle.readout_ref(c, "cai_dend[1]")) for c in cells]
     cai_sec = h.Vector().record(cells[2].dend[1](0.5)._ref_cai)

@@ -5,8 +5,10 @@ resized) with numpy views for the step:
 
 - ``inputs`` [cells * sites]: summed NetCon weights per contact site (``ANNInput``);
 - ``current`` [cells]: integral of the soma current sources over the interval (``ANNCurrent``);
-- ``v_from``, ``v_to``, ``t_spike`` [cells] and ``t_from`` [1]: read by ``ANNSoma``;
-- ``ro_from``, ``ro_to`` [readouts * cells]: read by ``ANNReadout``; the bundle's readout
+- ``v_from``, ``v_to``, ``t_spike`` [cells]: read by ``ANNSoma`` (which derives the last
+  exchange time from t itself);
+- ``ro_from``, ``ro_to`` [readouts * cells]: read by ``ANNReadout`` (and by the ``ANNSoma``
+  clamps of v readouts); the bundle's readout
   outputs come first, then its derived readouts (fluorescence computed from a ``cai``
   readout with :func:`neuron_ann.readouts.fluorescence_step`, for all cells at once).
 """
@@ -65,8 +67,9 @@ class TypeGroup:
         self._current_vec, self.current = _vector(self.n_cells)
         self._v_from_vec, self.v_from = _vector(self.n_cells)
         self._v_to_vec, self.v_to = _vector(self.n_cells)
-        self._t_from_vec, self.t_from = _vector(1)
         self._t_spike_vec, self.t_spike = _vector(self.n_cells)
+        self._no_spike_vec, _no_spike = _vector(1)
+        _no_spike[0] = -1.0  # t_spike of the clamps that drive v readouts
         self.readout_columns = [i for i, o in enumerate(meta["outputs"]) if o["kind"] == "readout" and o["name"] != "spike_offset"]
         # derived readouts: (row of the readout they are computed from, indicator)
         derived = derived_readouts(self.bundle)
@@ -79,7 +82,7 @@ class TypeGroup:
         self._ro_to_vec, self.ro_to = _vector(n_ro * self.n_cells)
         self.ro_from2 = self.ro_from[: n_ro * self.n_cells].reshape(n_ro, self.n_cells) if n_ro else None
         self.ro_to2 = self.ro_to[: n_ro * self.n_cells].reshape(n_ro, self.n_cells) if n_ro else None
-        self.readouts = {}  # (cell index, readout name) -> (ANNReadout, segment or None, variable or None)
+        self.readouts = {}  # (cell index, readout name) -> (ANNReadout, or ANNSoma for v, segment, variable or None)
         self.captures = {}  # (cell index, site) -> ANNInput
         self.kept_sections = []  # per cell: readout sections kept alive
         self.clamps = []  # (cell index, ANNSoma)
@@ -114,33 +117,64 @@ class TypeGroup:
             clamp = h.ANNSoma(seg)
             h.setpointer(self._v_from_vec._ref_x[cell_index], "v_from", clamp)
             h.setpointer(self._v_to_vec._ref_x[cell_index], "v_to", clamp)
-            h.setpointer(self._t_from_vec._ref_x[0], "t_from", clamp)
             h.setpointer(self._t_spike_vec._ref_x[cell_index], "t_spike", clamp)
             clamp.dt_ann = self.dt_ms
             self.clamps.append((cell_index, clamp))
 
     def add_readouts(self, cell_index: int, kept: dict) -> None:
-        """One ANNReadout per readout (outputs, then derived); v/cai/ina/ik readouts also drive the kept section's variable."""
+        """One stand-in per readout (outputs, then derived).
+
+        A ``v`` readout of a kept section is an ``ANNSoma`` clamp on that segment (never
+        spiking), so the segment's own v is the value (a POINTER into a node's v costs about
+        0.5 us per NEURON step; the clamp about 0.05 us). A cai/ina/ik readout of a kept
+        section is an ``ANNReadout`` that writes that NEURON variable. Any other readout gets
+        its ``ANNReadout`` only when :meth:`readout_ref` asks for it, so unread readouts cost
+        nothing per NEURON step.
+        """
         outputs = [self.bundle.meta["outputs"][column] for column in self.readout_columns]
         outputs += [{"name": name} for name in self.readout_names[len(self.readout_columns) :]]
         for r, out in enumerate(outputs):
             variable = out.get("variable")
             sec = kept.get(out.get("section"))
-            if sec is not None and variable in ("v", "cai", "ina", "ik"):
-                seg = sec(out.get("x", 0.5))
-                if variable != "v" and not hasattr(seg, f"_ref_{variable}"):
-                    sec.insert({"cai": "ca_ion", "ina": "na_ion", "ik": "k_ion"}[variable])
-            else:
-                seg, variable = self.somas[cell_index](0.5), None
-            pp = h.ANNReadout(seg)
             slot = r * self.n_cells + cell_index
-            h.setpointer(self._ro_from_vec._ref_x[slot], "v_from", pp)
-            h.setpointer(self._ro_to_vec._ref_x[slot], "v_to", pp)
-            h.setpointer(self._t_from_vec._ref_x[0], "t_from", pp)
-            if variable is not None:
-                h.setpointer(getattr(seg, f"_ref_{variable}"), "target", pp)
-            pp.dt_ann = self.dt_ms
-            self.readouts[(cell_index, out["name"])] = (pp, seg, variable)
+            if sec is not None and variable == "v":
+                seg = sec(out.get("x", 0.5))
+                clamp = h.ANNSoma(seg)
+                h.setpointer(self._ro_from_vec._ref_x[slot], "v_from", clamp)
+                h.setpointer(self._ro_to_vec._ref_x[slot], "v_to", clamp)
+                h.setpointer(self._no_spike_vec._ref_x[0], "t_spike", clamp)
+                clamp.dt_ann = self.dt_ms
+                self.readouts[(cell_index, out["name"])] = (clamp, seg, variable)
+                continue
+            if sec is not None and variable in ("cai", "ina", "ik"):
+                seg = sec(out.get("x", 0.5))
+                if not hasattr(seg, f"_ref_{variable}"):
+                    sec.insert({"cai": "ca_ion", "ina": "na_ion", "ik": "k_ion"}[variable])
+                self.readouts[(cell_index, out["name"])] = (self._readout_pp(seg, slot, variable), seg, variable)
+            else:
+                # bound to no NEURON variable: its ANNReadout is made when readout_ref asks for it
+                self.readouts[(cell_index, out["name"])] = (None, self.somas[cell_index](0.5), None)
+
+    def _readout_pp(self, seg, slot: int, variable):
+        pp = h.ANNReadout(seg)
+        h.setpointer(self._ro_from_vec._ref_x[slot], "v_from", pp)
+        h.setpointer(self._ro_to_vec._ref_x[slot], "v_to", pp)
+        if variable is not None:
+            h.setpointer(getattr(seg, f"_ref_{variable}"), "target", pp)
+        pp.dt_ann = self.dt_ms
+        pp.value = self.ro_to[slot]
+        return pp
+
+    def readout_ref(self, cell_index: int, name: str):
+        """A pointer to a readout's value for ``h.Vector().record(...)``."""
+        key = (cell_index, name)
+        pp, seg, variable = self.readouts[key]
+        if variable == "v":
+            return seg._ref_v
+        if pp is None:
+            pp = self._readout_pp(seg, self.readout_names.index(name) * self.n_cells + cell_index, None)
+            self.readouts[key] = (pp, seg, None)
+        return pp._ref_value
 
     # --- running --------------------------------------------------------------------
     def initialize(self, vpeak: float, vcap: float) -> None:
@@ -167,7 +201,8 @@ class TypeGroup:
                 self.ro_to2[n_out + j] = 0.0
             for (cell_index, name), (pp, seg, variable) in self.readouts.items():
                 value = float(self.ro_to2[self.readout_names.index(name), cell_index])
-                pp.value = value
+                if pp is not None and variable != "v":
+                    pp.value = value
                 if variable is not None:
                     setattr(seg, variable, value)
         for soma in self.somas:
@@ -217,7 +252,6 @@ class TypeGroup:
         self.steps += 1
         self.v_from[:] = self.v_to
         self.v_to[:] = y[:, self.v_column]
-        self.t_from[0] = t_k
         if self.readout_names:
             self.ro_from2[...] = self.ro_to2
             n_out = len(self.readout_columns)

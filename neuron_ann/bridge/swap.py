@@ -11,9 +11,10 @@ from .. import celltools, mechanisms
 from ..errors import SwapError
 from . import bundles as bundle_registry
 from .group import TypeGroup
-from .morphology import point_process_params, restore_cell, save_cell
+from .morphology import mechanism_values, point_process_params, quiet_ions, restore_cell, save_cell
 from .plan import (
     CURRENT_SOURCES,
+    SECTION_READOUTS,
     all_objects,
     check_celsius,
     check_cross_rank_delay,
@@ -26,7 +27,7 @@ from .plan import (
     netcon_source,
     shifted_delay,
 )
-from .recordings import find_voltage_recordings
+from .recordings import find_recordings
 
 __all__ = ["swap_to_ann", "swap_back", "SwapHandle", "active_swap"]
 
@@ -120,7 +121,7 @@ class SwapHandle:
                 if c is cell:
                     if (index, name) not in g.readouts:
                         raise KeyError(f"{cell!r} has no readout {name!r}; its readouts: {', '.join(g.readout_names) or 'none'}")
-                    return g.readouts[(index, name)][0]._ref_value
+                    return g.readout_ref(index, name)
         raise KeyError(f"{cell!r} was not swapped by this handle.")
 
     def stats(self) -> dict:
@@ -277,19 +278,23 @@ class SwapHandle:
             g.initialize(vpeak, vcap)
 
 
-def _park_soma_synapses(soma, record, parking) -> None:
-    """Move the soma's synapses (their NetCons now feed ANNInput captures) off the soma.
+def _park_synapses(soma, kept, record, parking) -> None:
+    """Move the synapses of the soma and of kept readout sections off them.
 
-    They are located on a scratch section that is deleted afterwards, as the synapses of
-    deleted sections are, so NEURON stops integrating them; swap_back puts them back.
+    Their NetCons now feed ANNInput captures. They are located on a scratch section that is
+    deleted afterwards, as the synapses of deleted sections are, so NEURON stops integrating
+    them; swap_back puts them back (kept sections' point processes are already in
+    ``record``, saved with the section).
     """
-    for seg in soma:
-        for pp in seg.point_processes():
-            name = pp.hname().split("[")[0]
-            if name in CURRENT_SOURCES or name.startswith("ANN"):
-                continue
-            record.point_processes.append((pp, celltools.relative_name(soma), seg.x, point_process_params(pp)))
-            pp.loc(parking(0.5))
+    for sec, save in [(soma, True)] + [(k, False) for k in kept]:
+        for seg in sec:
+            for pp in seg.point_processes():
+                name = pp.hname().split("[")[0]
+                if name in CURRENT_SOURCES or name.startswith("ANN"):
+                    continue
+                if save:
+                    record.point_processes.append((pp, celltools.relative_name(sec), seg.x, point_process_params(pp)))
+                pp.loc(parking(0.5))
 
 
 def active_swap() -> SwapHandle | None:
@@ -297,22 +302,30 @@ def active_swap() -> SwapHandle | None:
     return _active
 
 
-def _refuse_lost_recordings(plan) -> None:
-    """Refuse when a Vector records the voltage of a segment the swap deletes or leaves undriven."""
+def _probe_recordings(plan) -> None:
+    """Refuse when a Vector records the voltage of a segment the swap deletes or leaves
+    undriven, and delete every readout section whose readout variables nobody records
+    (its values stay available through ``SwapHandle.readout_ref``): a kept section costs
+    NEURON work every step."""
     allowed = {}  # section -> indices of the segments a readout drives
-    segments = []
+    probes, wanted = [], []  # wanted: (segment, variable) of the readouts of kept sections
     for gp in plan.groups:
-        outs = [o for o in gp.bundle.meta["outputs"] if o["kind"] == "readout" and o.get("variable") == "v"]
+        outs = [o for o in gp.bundle.meta["outputs"] if o["kind"] == "readout" and o.get("variable") in SECTION_READOUTS]
         for cp in gp.cells:
             for sec in cp.kept:
                 for o in outs:
                     if o["section"] == celltools.relative_name(sec):
-                        # the index of the segment holding x
-                        allowed.setdefault(sec, set()).add(min(int(o["x"] * sec.nseg), sec.nseg - 1))
+                        seg = sec(o["x"])
+                        wanted.append((seg, o["variable"]))
+                        if o["variable"] == "v":
+                            # the index of the segment holding x
+                            allowed.setdefault(sec, set()).add(min(int(o["x"] * sec.nseg), sec.nseg - 1))
             for sec in cp.kept + cp.doomed:
                 driven = allowed.get(sec, ())
-                segments += [seg for i, seg in enumerate(sec) if i not in driven]
-    lost = find_voltage_recordings(segments)
+                probes += [(seg, "v") for i, seg in enumerate(sec) if i not in driven]
+    everything = probes + [(seg, var) for seg, var in wanted if hasattr(seg, f"_ref_{var}")]
+    found = find_recordings(everything)
+    lost = [(vec, everything[i][0]) for vec, i in found if i < len(probes)]
     if lost:
         vec, seg = lost[0]
         gp = next(g for g in plan.groups for cp in g.cells if seg.sec in cp.doomed or seg.sec in cp.kept)
@@ -323,6 +336,12 @@ def _refuse_lost_recordings(plan) -> None:
             f"recording would silently stop. Record the soma or a readout instead, or leave this cell detailed "
             f"(cells=[...]). {len(lost)} such recording(s) in all."
         )
+    recorded = {everything[i][0].sec for _, i in found if i >= len(probes)}
+    for gp in plan.groups:
+        for cp in gp.cells:
+            if any(sec not in recorded for sec in cp.kept):
+                cp.doomed = [sec for sec in cp.kept if sec not in recorded] + cp.doomed
+                cp.kept = [sec for sec in cp.kept if sec in recorded]
 
 
 def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None = None, check_recordings: bool = True) -> SwapHandle:
@@ -336,8 +355,12 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
             a session starts on it, else CPU).
         threads: ONNX Runtime intra-op threads.
         check_recordings: look for Vector recordings of voltages the swap removes and refuse
-            them. NEURON does not list recording sources, so this probe initializes the model
-            (as ``h.finitialize`` does) and restores every Vector's contents; pass False to skip.
+            them, and keep a readout section (its v or cai driven by the surrogate) only where
+            a Vector already records that readout variable; the others are deleted too and
+            their readouts read with :meth:`SwapHandle.readout_ref`. NEURON does not list
+            recording sources, so this probe initializes the model (as ``h.finitialize``
+            does) and restores every Vector's contents. False skips the probe and keeps
+            every readout section.
 
     Returns:
         A :class:`SwapHandle`; use it as a context manager to swap back on exit.
@@ -358,7 +381,7 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
     for group in plan.groups:
         check_dt(group.bundle)
     if check_recordings:
-        _refuse_lost_recordings(plan)
+        _probe_recordings(plan)
 
     # nothing has changed up to here; from now on the swap is applied
     groups, records, inputs = [], [], {}
@@ -378,17 +401,20 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
             g.add_current_probe(index, source)
         parking = h.Section(name="neuron_ann_parking")
         for index, cp in enumerate(gp.cells):
-            _park_soma_synapses(cp.soma, cell_records[index], parking)
+            _park_synapses(cp.soma, cp.kept, cell_records[index], parking)
             for sec in cp.doomed:
                 h.delete_section(sec=sec)
             for mech in cell_records[index].soma_mechanisms:
                 cp.soma.uninsert(mech)
             for sec in cp.kept:
                 h.disconnect(sec=sec)
-                for mech in sec.psection()["density_mechs"]:
+                for mech in mechanism_values(sec)[0]:
                     sec.uninsert(mech)
             g.add_clamps(index)
             g.add_readouts(index, {celltools.relative_name(sec): sec for sec in cp.kept})
+            for sec in [cp.soma, *cp.kept]:
+                name = celltools.relative_name(sec)
+                cell_records[index].ion_styles += [(name, ion, code) for ion, code in quiet_ions(sec)]
             g.kept_sections.append(list(cp.kept))
         h.delete_section(sec=parking)  # parked synapses become unlocated: they cost nothing per step
         groups.append(g)

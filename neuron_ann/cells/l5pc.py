@@ -381,8 +381,24 @@ class L5PC(CellBase):
                 return group
         raise AssertionError(sec)
 
+    def _path_distances(self) -> dict:
+        """Path distance (um) from the soma's middle to each section's 0 end, computed along
+        the parent chain (h.distance would re-sort the whole model's tree once per cell,
+        which makes building many cells quadratic)."""
+        start = {}
+        for sec in self.all:  # parents come before their children
+            parent = sec.parentseg()
+            if parent is None:
+                continue
+            psec, px = parent.sec, parent.x
+            if psec == self.soma:
+                start[sec] = abs(px - 0.5) * psec.L
+            else:
+                start[sec] = start[psec] + px * psec.L
+        return start
+
     def _biophys(self):
-        soma_mid = self.soma(0.5)
+        start = None
         for sec in self.all:
             region = self._region(sec)
             sec.Ra = PASSIVE["Ra"]
@@ -400,8 +416,10 @@ class L5PC(CellBase):
                     for seg in sec:
                         setattr(seg, f"{pname}_{mech}", value)
             if region == "apical":
+                if start is None:
+                    start = self._path_distances()
                 for seg in sec:
-                    d = h.distance(soma_mid, seg)
+                    d = start[sec] + seg.x * sec.L
                     a, b, lam = IH_GRADIENT
                     seg.gIhbar_Ih = seg.gIhbar_Ih * (a + b * math.exp(d / lam))
                     if not (HOT_ZONE_UM[0] < d < HOT_ZONE_UM[1]):
