@@ -22,9 +22,13 @@ ASSIGNED {
     v_from
     v_to
     dt (ms)
+    vf
+    vt
+    t_read (ms)
 }
 
 INITIAL {
+    t_read = -1e9
     value = v_to
     if (nrn_pointing(target)) {
         target = value
@@ -35,7 +39,13 @@ AFTER SOLVE {
     LOCAL t_from
     : runs at the end of a NEURON step; t_from is the exchange time that starts its interval
     t_from = dt_ann * floor((t - dt/2) / dt_ann)
-    value = v_from + (v_to - v_from) * (t - t_from) / dt_ann
+    if (t_from != t_read) {
+        : the bridge writes v_from and v_to only at exchange times: read them once per interval
+        t_read = t_from
+        vf = v_from
+        vt = v_to
+    }
+    value = vf + (vt - vf) * (t - t_from) / dt_ann
     if (nrn_pointing(target)) {
         target = value
     }

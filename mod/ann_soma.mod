@@ -7,8 +7,10 @@ exchange interval (computed here: one POINTER fewer per NEURON step).
 In the NEURON step that ends at t_spike the target is vpeak instead, so the soma's own
 threshold detectors (NetCon on soma v, pc.cell gids) fire at exactly t_spike. Outside
 that step the target is capped at vcap (below every threshold), so only predicted spikes
-cross thresholds. The POINTERs point into the bridge's per-cell buffers. Also drives the kept segment of a
-v readout (t_spike then points to -1).
+cross thresholds. The POINTERs point into the bridge's per-cell buffers, which the bridge
+writes only at exchange times; they are read once per exchange interval (a POINTER read
+costs more than the rest of this block). Also drives the kept segment of a v readout
+(t_spike then points to -1).
 ENDCOMMENT
 
 NEURON {
@@ -38,6 +40,14 @@ ASSIGNED {
     v_to (mV)
     t_spike (ms)
     dt (ms)
+    vf (mV)
+    vt (mV)
+    ts (ms)
+    t_read (ms)
+}
+
+INITIAL {
+    t_read = -1e9
 }
 
 BREAKPOINT {
@@ -45,10 +55,16 @@ BREAKPOINT {
     : BREAKPOINT runs at mid-step; the target is for the end of the step
     tend = t + dt/2
     t_from = dt_ann * floor(t / dt_ann)
-    if (t_spike >= 0 && fabs(tend - t_spike) < dt/4) {
+    if (t_from != t_read) {
+        t_read = t_from
+        vf = v_from
+        vt = v_to
+        ts = t_spike
+    }
+    if (ts >= 0 && fabs(tend - ts) < dt/4) {
         vtarget = vpeak
     } else {
-        vtarget = v_from + (v_to - v_from) * (tend - t_from) / dt_ann
+        vtarget = vf + (vt - vf) * (tend - t_from) / dt_ann
         if (vtarget > vcap) {
             vtarget = vcap
         }

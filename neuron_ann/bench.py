@@ -186,9 +186,12 @@ def bench_command(args) -> int:
           f"medians of {args.repeats} runs, each in a fresh process")
     header = f"{'cells':>6} {'NEURON s':>10} {'ANN s':>8} {'speedup':>8} {'ORT s':>8} {'bridge s':>9} {'rest s':>8} {'load s':>7} {'RSS NEURON MB':>14} {'RSS ANN MB':>11}  note"
     print(header)
+    neuron_cache = {}  # NEURON subset size -> its runs, shared by the rows that scale the same subset
     for n in args.cells:
         n_neuron = min(n, args.neuron_cells) if args.neuron_cells else n
-        neuron_runs = [_spawn(bundle_path, n_neuron, "neuron", args) for _ in range(args.repeats)]
+        if n_neuron not in neuron_cache:
+            neuron_cache[n_neuron] = [_spawn(bundle_path, n_neuron, "neuron", args) for _ in range(args.repeats)]
+        neuron_runs = neuron_cache[n_neuron]
         ann_runs = [_spawn(bundle_path, n, "ann", args) for _ in range(args.repeats)]
         med = lambda runs, key: statistics.median(r[key] for r in runs)  # noqa: E731
         neuron_wall = med(neuron_runs, "wall_seconds") * n / n_neuron

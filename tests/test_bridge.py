@@ -197,8 +197,11 @@ def test_nearest_site_mapping_and_kinds(pv_path, tmp_path):
 
 
 def test_cells_argument_and_hybrid(ball_path):
+    class Interneuron(PVBasket):  # a cell type with no bundle, shipped or given
+        pass
+
     swapped, detailed = BallHH(gid=0), BallHH(gid=1)
-    other = PVBasket(gid=2)  # a type without a bundle stays detailed
+    other = Interneuron(gid=2)  # a type without a bundle stays detailed
     ic = h.IClamp(detailed.soma(0.5))
     ic.delay, ic.dur, ic.amp = 1, 5, 0.5
     _, spikes = _detector(detailed)
@@ -211,7 +214,7 @@ def test_cells_argument_and_hybrid(ball_path):
     h.finitialize(-65)
     h.continuerun(10)
     assert len(spikes) >= 1  # the detailed BallHH still spikes in NEURON
-    with pytest.raises(SwapError, match="no surrogate bundle for PVBasket"):
+    with pytest.raises(SwapError, match="no surrogate bundle for Interneuron"):
         neuron_ann.swap_back()
         neuron_ann.swap_to_ann(cells=[other], bundles=[ball_path])
 
