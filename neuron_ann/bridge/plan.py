@@ -267,7 +267,7 @@ class CellPlan:
     cell: object
     soma: object
     doomed: list  # sections to delete
-    kept: list = field(default_factory=list)  # readout sections kept (disconnected, driven by ANNReadout)
+    kept: list = field(default_factory=list)  # readout sections (disconnected, driven by the surrogate); the swap keeps the recorded ones
 
 
 @dataclass
