@@ -269,7 +269,12 @@ def test_context_manager_and_swap_back(pv_path):
     ic.delay, ic.dur, ic.amp = 2, 15, 0.1
     _, spikes = _detector(cell)
     cell.dend[2].insert("hh")  # an edit swap_back must keep
+    for mech in ("Ca_HVA", "CaDynamics_E2"):  # calcium whose reversal potential NEURON updates every step
+        cell.soma.insert(mech)
     before = {s.name(): s.psection() for s in cell.all}
+    styles = lambda: {(s.name(), ion): int(h.ion_style(ion + "_ion", sec=s)) for s in cell.all for ion in s.psection()["ions"]}  # noqa: E731
+    styles_before = styles()
+    assert styles_before[(cell.soma.name(), "ca")] & 64  # eadvance: Nernst every step
     fp = neuron_ann.celltools.fingerprint(cell)
     h.finitialize(-65)
     h.continuerun(25)
@@ -277,6 +282,7 @@ def test_context_manager_and_swap_back(pv_path):
     assert len(detailed) > 0
     with neuron_ann.swap_to_ann(bundles=[pv_path]) as handle:
         assert len(list(h.allsec())) == 1
+        assert not int(h.ion_style("ca_ion", sec=cell.soma)) & (32 | 64)  # the swapped soma's ions stay still
         h.finitialize(-65)
         h.continuerun(25)
         assert np.allclose(np.array(spikes), handle.spike_times(cell), atol=1e-9)
@@ -292,6 +298,7 @@ def test_context_manager_and_swap_back(pv_path):
             assert a == b, (name, key)
         assert sorted(before[name]["density_mechs"]) == sorted(after[name]["density_mechs"])
     assert syn.NMDA_ratio == 0.7
+    assert styles() == styles_before
     h.finitialize(-65)
     h.continuerun(25)
     assert np.array_equal(np.array(spikes), detailed)

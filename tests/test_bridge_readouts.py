@@ -35,6 +35,7 @@ def test_readouts_are_recordable(pv_readout_path):
     # soma plus the recorded readout section stay, disconnected and without mechanisms; dend[1]
     # (its cai readout not recorded: PVBasket has no calcium before the swap) is deleted
     assert sorted(s.name() for s in h.allsec()) == ["PVBasket[0].dend[0]", "PVBasket[0].soma"]
+    assert not keep[0].has_loc()  # the synapse on the kept dend[0] is parked: its NetCon feeds the surrogate
     cai = h.Vector().record(handle.readout_ref(cell, "cai_dend[1]"))
     fluo = h.Vector().record(handle.readout_ref(cell, "fluorescence_dend[1]"))
     h.dt = 0.025
@@ -54,6 +55,8 @@ def test_readouts_are_recordable(pv_readout_path):
         handle.readout_ref(cell, "ik")
     neuron_ann.swap_back()
     assert len(list(h.allsec())) == 6
+    assert keep[0].get_segment().sec == cell.dend[0] and keep[0].get_loc() == pytest.approx(0.5)
+    h.pop_section()
 
 
 def test_unrecorded_readout_sections_are_deleted_and_read_through_readout_ref(pv_readout_path):
@@ -198,3 +201,13 @@ def test_readout_at_any_x_of_a_segment_allows_recording_that_segment(tmp_path):
     with pytest.raises(SwapError, match=r"records the voltage of PVBasket\[\d+\]\.dend\[0\]\(0\.642857\)"):
         neuron_ann.swap_to_ann(bundles=[path])
     del v_other, keep, cell
+
+
+def test_point_process_placed_on_a_kept_readout_section_after_the_swap_is_refused(pv_readout_path):
+    cell, keep = _driven_cell()
+    v_dend = h.Vector().record(cell.dend[0](0.5)._ref_v)  # keeps dend[0]
+    neuron_ann.swap_to_ann(bundles=[pv_readout_path])
+    late = h.IClamp(cell.dend[0](0.5))
+    with pytest.raises(RuntimeError, match=r"IClamp\[\d+\] was placed on PVBasket\[\d+\].dend\[0\] of the swapped PVBasket\[\d+\] after swap_to_ann\(\)"):
+        h.finitialize(-65)
+    del late, v_dend

@@ -206,13 +206,13 @@ class SwapHandle:
             check_dt(g.bundle)
             check_celsius(g.bundle)
             known = set(g.current_sources)
-            for cell, soma in zip(g.cells, g.somas):
-                for seg in soma:
+            for cell, soma, kept in zip(g.cells, g.somas, g.kept_sections):
+                for seg in (seg for sec in (soma, *kept) for seg in sec):
                     for pp in seg.point_processes():
                         name = pp.hname().split("[")[0]
                         if not name.startswith("ANN") and pp not in known:
                             raise SwapError(
-                                f"{pp.hname()} was placed on {soma.name()} of the swapped {cell!r} after swap_to_ann(), "
+                                f"{pp.hname()} was placed on {seg.sec.name()} of the swapped {cell!r} after swap_to_ann(), "
                                 "so the surrogate does not see it; create it before swap_to_ann() (or swap_back() first)."
                             )
         somas = {}
