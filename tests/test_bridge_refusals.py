@@ -221,3 +221,50 @@ def test_unusable_shipped_bundle_does_not_block_other_bundles(ball_path, tmp_pat
         neuron_ann.swap_to_ann()
     _unchanged(cell)
     assert neuron_ann.swap_to_ann(bundles=[ball_path]).cells == [cell]
+
+
+def test_recording_of_a_removed_channel_refused_and_swapped_back(ball_path):
+    """A gating variable of the soma's hh channel: the swap removes the channel, so NEURON
+    would stop the recording without a word; the swap refuses and swaps back."""
+    cell = BallHH()
+    m = h.Vector().record(cell.soma(0.5).hh._ref_m)
+    v = h.Vector().record(cell.soma(0.5)._ref_v)
+    t = h.Vector().record(h._ref_t)
+    data = h.Vector([1.0, 2.0])  # not a recording: left alone
+    with pytest.raises(SwapError, match=r"Vector\[\d+\] recorded a variable the swap removes .*1 such recording\(s\) in all\. Swapped back; that Vector no longer records"):
+        neuron_ann.swap_to_ann(bundles=[ball_path])
+    _unchanged(cell)
+    assert list(data) == [1.0, 2.0]
+    h.dt = 0.025
+    h.finitialize(-65)
+    h.continuerun(1)
+    assert len(v) == len(t) == 41 and len(m) == 0  # the others still record; m must be made again
+    del m
+    m = h.Vector().record(cell.soma(0.5).hh._ref_m)
+    h.finitialize(-65)
+    h.continuerun(1)
+    assert len(m) == 41 and 0.0 < m[0] < 0.1
+
+
+def test_recordings_of_soma_v_and_t_pass_the_check(ball_path):
+    cell = BallHH()
+    v = h.Vector().record(cell.soma(0.5)._ref_v)
+    t = h.Vector().record(h._ref_t)
+    handle = neuron_ann.swap_to_ann(bundles=[ball_path])
+    assert handle.cells == [cell]
+    h.dt = 0.025
+    h.finitialize(-65)
+    h.continuerun(1)
+    assert len(v) == len(t) == 41
+
+
+def test_recording_of_a_deleted_section_variable_refused(tmp_path):
+    from neuron_ann.cells import PVBasket
+
+    pv_path = tb.pvbasket_bundle(tmp_path / "pv.onnx", threshold=0.3)
+    cell = PVBasket()
+    ena = h.Vector().record(cell.dend[1](0.5)._ref_ena)
+    with pytest.raises(SwapError, match=r"Vector\[\d+\] recorded a variable the swap removes"):
+        neuron_ann.swap_to_ann(bundles=[pv_path])
+    assert neuron_ann.bridge.active_swap() is None and len(list(h.allsec())) == 6
+    del ena

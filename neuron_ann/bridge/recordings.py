@@ -5,8 +5,16 @@ it saves every Vector's contents, runs ``h.finitialize`` with a type-1 handler t
 a distinct sentinel value into each probed (segment, variable), and looks for Vectors
 whose value recorded at t = 0 is a sentinel. Then it restores the Vectors' contents.
 The swap probes the voltage of every segment it would delete or leave undriven, and the
-readout variables of the readout segments; recordings of other variables of deleted
-sections (``cai`` elsewhere, currents, gating states) cannot be found this way.
+readout variables of the readout segments.
+
+Recordings of any other variable the swap removes (a channel's gating state or
+conductance, an ion or a current in a deleted section, a channel of a swapped soma) can
+only be found afterwards: the same probe notes which Vectors take a sample at t = 0 (the
+recording Vectors), and after the swap one more initialization shows which of them
+stopped (NEURON 9 silently stops a recording whose variable is gone). A sentinel cannot
+find them beforehand: NEURON recomputes currents and conductances after every
+initialization handler. Not found at all: recordings of variables that still exist but
+no longer mean anything (an ion current of a swapped soma, a parked synapse's current).
 """
 
 from __future__ import annotations
@@ -14,9 +22,12 @@ from __future__ import annotations
 import numpy as np
 from neuron import h
 
-__all__ = ["find_recordings"]
+__all__ = ["find_recordings", "stopped_recordings"]
 
 SENTINEL_BASE_MV = 9.87e6
+#: written into every one-element Vector before a probing initialization: a recording
+#: Vector is reset to its t = 0 sample, any other Vector keeps it
+_UNSAMPLED = -9.87e-300
 
 
 def _save_vectors():
@@ -32,16 +43,48 @@ def _restore_vectors(saved) -> None:
             vec.as_numpy()[:] = data
 
 
-def find_recordings(probes: list) -> list:
+def _mark(saved) -> None:
+    for vec, data in saved:
+        if len(data) == 1:
+            vec.x[0] = _UNSAMPLED
+
+
+def _sampled(saved) -> list:
+    """The Vectors that took a sample at t = 0 in the initialization just run (after _mark)."""
+    return [vec for vec, data in saved if vec.size() == 1 and (len(data) != 1 or vec.x[0] != _UNSAMPLED)]
+
+
+def stopped_recordings(recorders: list) -> list:
+    """Those of ``recorders`` (recording Vectors found by :func:`find_recordings`) that no
+    longer take samples. Side effect: one ``h.finitialize(h.v_init)``; Vector contents are
+    restored afterwards."""
+    from .plan import mpi_ranks
+
+    if not recorders and mpi_ranks() == 1:  # under MPI every rank initializes (it is collective)
+        return []
+    saved = _save_vectors()
+    _mark(saved)
+    try:
+        h.finitialize(h.v_init)
+        sampling = {vec.hname() for vec in _sampled(saved)}  # one hoc Vector has many Python wrappers
+    finally:
+        _restore_vectors(saved)
+    return [vec for vec in recorders if vec.hname() not in sampling]
+
+
+def find_recordings(probes: list) -> tuple[list, list]:
     """(Vector, index into ``probes``) for every Vector recording one of ``probes``, which
-    are (segment, variable name) pairs.
+    are (segment, variable name) pairs; and every recording Vector.
 
     Side effect: the model is initialized as by ``h.finitialize(h.v_init)`` (twice, so no
     sentinel is left behind); Vector contents are restored afterwards.
     """
-    if not probes or int(h.List("Vector").count()) == 0:
-        return []
+    from .plan import mpi_ranks
+
+    if int(h.List("Vector").count()) == 0 and mpi_ranks() == 1:  # under MPI every rank initializes
+        return [], []
     saved = _save_vectors()
+    _mark(saved)
     sentinels = SENTINEL_BASE_MV + np.arange(len(probes), dtype=float)
 
     def probe():
@@ -51,8 +94,9 @@ def find_recordings(probes: list) -> list:
     handler = h.FInitializeHandler(1, probe)
     try:
         h.finitialize(h.v_init)
+        recorders = _sampled(saved)
         found = []
-        for vec, _ in saved:
+        for vec in recorders:
             if vec.size() >= 1:
                 value = vec.x[int(vec.size()) - 1]
                 index = int(round(value - SENTINEL_BASE_MV))
@@ -62,4 +106,4 @@ def find_recordings(probes: list) -> list:
         del handler
         h.finitialize(h.v_init)
         _restore_vectors(saved)
-    return found
+    return found, recorders

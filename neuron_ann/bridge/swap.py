@@ -27,7 +27,7 @@ from .plan import (
     netcon_source,
     shifted_delay,
 )
-from .recordings import find_recordings
+from .recordings import find_recordings, stopped_recordings
 
 __all__ = ["swap_to_ann", "swap_back", "SwapHandle", "active_swap"]
 
@@ -302,11 +302,11 @@ def active_swap() -> SwapHandle | None:
     return _active
 
 
-def _probe_recordings(plan) -> None:
+def _probe_recordings(plan) -> list:
     """Refuse when a Vector records the voltage of a segment the swap deletes or leaves
     undriven, and delete every readout section whose readout variables nobody records
     (its values stay available through ``SwapHandle.readout_ref``): a kept section costs
-    NEURON work every step."""
+    NEURON work every step. Returns the recording Vectors, for :func:`_refuse_stopped_recordings`."""
     allowed = {}  # section -> indices of the segments a readout drives
     probes, wanted = [], []  # wanted: (segment, variable) of the readouts of kept sections
     for gp in plan.groups:
@@ -324,7 +324,7 @@ def _probe_recordings(plan) -> None:
                 driven = allowed.get(sec, ())
                 probes += [(seg, "v") for i, seg in enumerate(sec) if i not in driven]
     everything = probes + [(seg, var) for seg, var in wanted if hasattr(seg, f"_ref_{var}")]
-    found = find_recordings(everything)
+    found, recorders = find_recordings(everything)
     lost = [(vec, everything[i][0]) for vec, i in found if i < len(probes)]
     if lost:
         vec, seg = lost[0]
@@ -342,6 +342,26 @@ def _probe_recordings(plan) -> None:
             if any(sec not in recorded for sec in cp.kept):
                 cp.doomed = [sec for sec in cp.kept if sec not in recorded] + cp.doomed
                 cp.kept = [sec for sec in cp.kept if sec in recorded]
+    return recorders
+
+
+def _refuse_stopped_recordings(handle, recorders) -> None:
+    """After the swap: refuse (swapping back where possible) when a Vector that recorded
+    before the swap no longer does, because the variable it recorded was removed."""
+    stopped = stopped_recordings(recorders)
+    if not stopped:
+        return
+    message = (
+        f"{stopped[0].hname()} recorded a variable the swap removes (a channel, ion or current of a deleted section, "
+        f"or a channel of a swapped soma), so NEURON would silently stop it; {len(stopped)} such recording(s) in all. "
+    )
+    if any(celltools.is_hoc_cell(cell) for g in handle.groups for cell in g.cells):
+        raise SwapError(message + "The swap stays in effect (hoc template cells cannot be swapped back): rebuild the "
+                        "cells, then record the soma's v or a readout (handle.readout_ref), or leave those cells detailed.")
+    handle.swap_back()
+    raise SwapError(message + "Swapped back; that Vector no longer records (its variable was rebuilt), so make the "
+                    "recording again: of the soma's v or a readout of the bundle (handle.readout_ref after the swap), "
+                    "or leave this cell detailed (cells=[...]).")
 
 
 def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None = None, check_recordings: bool = True) -> SwapHandle:
@@ -380,8 +400,7 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
     plan = make_plan(cells, candidates, celltools.cell_type_name, bundle_registry.bundle_for)
     for group in plan.groups:
         check_dt(group.bundle)
-    if check_recordings:
-        _probe_recordings(plan)
+    recorders = _probe_recordings(plan) if check_recordings else []
 
     # nothing has changed up to here; from now on the swap is applied
     groups, records, inputs = [], [], {}
@@ -421,6 +440,7 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
         records.append(cell_records)
     handle = SwapHandle(groups, records, inputs)
     _active = handle
+    _refuse_stopped_recordings(handle, recorders)
     log.info(handle.report())
     return handle
 
