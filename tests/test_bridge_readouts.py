@@ -27,6 +27,14 @@ def _driven_cell():
     return cell, [syn, stim, nc]
 
 
+def _run_4ms():
+    """Run 4 ms at dt 0.025; returns ``at(vec, t)``, a recorded value at time t."""
+    h.dt = 0.025
+    h.finitialize(-65)
+    h.continuerun(4)
+    return lambda vec, t: np.array(vec)[int(round(t / h.dt))]
+
+
 def test_readouts_are_recordable(pv_readout_path):
     cell, keep = _driven_cell()
     v_dend = h.Vector().record(cell.dend[0](0.5)._ref_v)
@@ -38,10 +46,7 @@ def test_readouts_are_recordable(pv_readout_path):
     assert not keep[0].has_loc()  # the synapse on the kept dend[0] is parked: its NetCon feeds the surrogate
     cai = h.Vector().record(handle.readout_ref(cell, "cai_dend[1]"))
     fluo = h.Vector().record(handle.readout_ref(cell, "fluorescence_dend[1]"))
-    h.dt = 0.025
-    h.finitialize(-65)
-    h.continuerun(4)
-    at = lambda vec, t: np.array(vec)[int(round(t / h.dt))]  # noqa: E731
+    at = _run_4ms()
     # input 0.1 uS arriving at 1.5, in [1, 2) -> at t = 2: soma -64, v readout = soma + 3, cai = soma + 65.001,
     # fluorescence (an output of this bundle, not derived) = soma + 66
     assert at(v_soma, 2.0) == pytest.approx(-64.0, abs=1e-6)
@@ -67,10 +72,7 @@ def test_unrecorded_readout_sections_are_deleted_and_read_through_readout_ref(pv
     assert [s.name() for s in h.allsec()] == ["PVBasket[0].soma"]
     v_dend = h.Vector().record(handle.readout_ref(cell, "v_dend[0]"))
     cai = h.Vector().record(handle.readout_ref(cell, "cai_dend[1]"))
-    h.dt = 0.025
-    h.finitialize(-65)
-    h.continuerun(4)
-    at = lambda vec, t: np.array(vec)[int(round(t / h.dt))]  # noqa: E731
+    at = _run_4ms()
     assert at(v_dend, 2.0) == pytest.approx(-61.0, abs=1e-5)
     assert at(v_dend, 1.5) == pytest.approx(-61.5, abs=1e-5)
     assert at(cai, 2.0) == pytest.approx(1.001, abs=1e-5)

@@ -113,13 +113,19 @@ class TypeGroup:
         h.setpointer(self._current_vec._ref_x[cell_index], "acc", probe)
         self.current_probes.append(probe)
 
+    def _clamp(self, seg, v_from_ref, v_to_ref, t_spike_ref):
+        """An ANNSoma on ``seg`` reading the given buffer slots."""
+        clamp = h.ANNSoma(seg)
+        h.setpointer(v_from_ref, "v_from", clamp)
+        h.setpointer(v_to_ref, "v_to", clamp)
+        h.setpointer(t_spike_ref, "t_spike", clamp)
+        clamp.dt_ann = self.dt_ms
+        return clamp
+
     def add_clamps(self, cell_index: int):
         for seg in self.somas[cell_index]:
-            clamp = h.ANNSoma(seg)
-            h.setpointer(self._v_from_vec._ref_x[cell_index], "v_from", clamp)
-            h.setpointer(self._v_to_vec._ref_x[cell_index], "v_to", clamp)
-            h.setpointer(self._t_spike_vec._ref_x[cell_index], "t_spike", clamp)
-            clamp.dt_ann = self.dt_ms
+            clamp = self._clamp(seg, self._v_from_vec._ref_x[cell_index], self._v_to_vec._ref_x[cell_index],
+                                self._t_spike_vec._ref_x[cell_index])
             self.clamps.append((cell_index, clamp))
 
     def add_readouts(self, cell_index: int, kept: dict) -> None:
@@ -140,11 +146,7 @@ class TypeGroup:
             slot = r * self.n_cells + cell_index
             if sec is not None and variable == "v":
                 seg = sec(out.get("x", 0.5))
-                clamp = h.ANNSoma(seg)
-                h.setpointer(self._ro_from_vec._ref_x[slot], "v_from", clamp)
-                h.setpointer(self._ro_to_vec._ref_x[slot], "v_to", clamp)
-                h.setpointer(self._no_spike_vec._ref_x[0], "t_spike", clamp)
-                clamp.dt_ann = self.dt_ms
+                clamp = self._clamp(seg, self._ro_from_vec._ref_x[slot], self._ro_to_vec._ref_x[slot], self._no_spike_vec._ref_x[0])
                 self.readouts[(cell_index, out["name"])] = (clamp, seg, variable)
                 continue
             if sec is not None and variable in ("cai", "ina", "ik"):

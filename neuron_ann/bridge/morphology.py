@@ -14,19 +14,15 @@ from neuron import h, nrn
 
 from ..celltools import relative_name
 
-__all__ = ["SectionRecord", "CellRecord", "save_cell", "restore_cell", "point_process_params", "soma_mechanisms", "quiet_ions", "mechanism_values"]
+__all__ = ["SectionRecord", "CellRecord", "save_cell", "restore_cell", "point_process_params", "soma_mechanisms", "quiet_ions", "mechanism_values", "mechanism_names"]
 
 
 def point_process_params(pp) -> dict:
     """PARAMETER values of a located point process, by name."""
-    name = pp.hname().split("[")[0]
-    ms = h.MechanismStandard(name, 1)
-    ref = h.ref("")
     params = {}
-    for i in range(int(ms.count())):
-        ms.name(ref, i)
+    for var in _parameters(pp.hname().split("[")[0]):
         try:
-            params[ref[0]] = float(getattr(pp, ref[0]))
+            params[var] = float(getattr(pp, var))
         except (TypeError, AttributeError):  # array parameters
             pass
     return params
@@ -65,8 +61,7 @@ def quiet_ions(sec) -> list:
     section has no channels left to use them); returns (ion, old style code) pairs for
     :func:`restore_cell`."""
     saved = []
-    for ion in mechanism_values(sec)[1]:
-        name = ion + "_ion"
+    for name in mechanism_names(sec)[1]:
         code = int(h.ion_style(name, sec=sec))
         saved.append((name, code))
         # code = c_style + 4*cinit + 8*e_style + 32*einit + 64*eadvance (NEURON's ion_style)
@@ -76,6 +71,12 @@ def quiet_ions(sec) -> list:
 
 def _set_ion_style(sec, name: str, code: int) -> None:
     h.ion_style(name, code & 3, (code >> 3) & 3, (code >> 5) & 1, (code >> 6) & 1, (code >> 2) & 1, sec=sec)
+
+
+def mechanism_names(sec) -> tuple[list, list]:
+    """(density mechanism names, ion names such as ``na_ion``) inserted in ``sec``."""
+    names = [mech.name() for mech in sec(0.5)]
+    return [n for n in names if not n.endswith("_ion")], [n for n in names if n.endswith("_ion")]
 
 
 _PARAMETERS: dict = {}  # mechanism name -> its PARAMETER names without the suffix
@@ -212,7 +213,7 @@ def restore_cell(cell, record: CellRecord, soma) -> None:
             setattr(pp, key, value)
     _restore_mechanisms(soma, record.soma_mechanisms)
     for name, ion, code in record.ion_styles:  # only ions the restored mechanisms use again
-        if name in by_name and ion[: -len("_ion")] in mechanism_values(by_name[name])[1]:
+        if name in by_name and ion in mechanism_names(by_name[name])[1]:
             _set_ion_style(by_name[name], ion, code)
     for attr, index, name in record.attributes:
         if index is None:

@@ -96,12 +96,11 @@ def find_recordings(probes: list) -> tuple[list, list]:
         h.finitialize(h.v_init)
         recorders = _sampled(saved)
         found = []
-        for vec in recorders:
-            if vec.size() >= 1:
-                value = vec.x[int(vec.size()) - 1]
-                index = int(round(value - SENTINEL_BASE_MV))
-                if 0 <= index < len(probes) and value == sentinels[index]:
-                    found.append((vec, index))
+        for vec in recorders:  # each holds its one sample at t = 0
+            value = vec.x[0]
+            index = int(round(value - SENTINEL_BASE_MV))
+            if 0 <= index < len(probes) and value == sentinels[index]:
+                found.append((vec, index))
     finally:
         del handler
         h.finitialize(h.v_init)
