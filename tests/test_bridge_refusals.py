@@ -252,10 +252,14 @@ def test_recordings_of_soma_v_and_t_pass_the_check(ball_path):
     t = h.Vector().record(h._ref_t)
     handle = neuron_ann.swap_to_ann(bundles=[ball_path])
     assert handle.cells == [cell]
+    (stats,) = handle.stats().values()
+    assert stats["steps"] == 0  # the check's own initialization is not counted
     h.dt = 0.025
     h.finitialize(-65)
     h.continuerun(1)
     assert len(v) == len(t) == 41
+    (stats,) = handle.stats().values()
+    assert stats["steps"] == 2  # step 0 at finitialize, then t = 1 ms
 
 
 def test_recording_of_a_deleted_section_variable_refused(tmp_path):

@@ -441,6 +441,8 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
     handle = SwapHandle(groups, records, inputs)
     _active = handle
     _refuse_stopped_recordings(handle, recorders)
+    for g in groups:
+        g.reset_stats()  # stats count the user's runs only
     log.info(handle.report())
     return handle
 
