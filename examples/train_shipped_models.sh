@@ -16,7 +16,7 @@ WORK=${WORK:-.work/models}
 PROCESSES=${PROCESSES:-1}
 export NEURON_ANN_TF_THREADS=${NEURON_ANN_TF_THREADS:-1}
 cells=("$@")
-[ ${#cells[@]} -eq 0 ] && cells=(BallHH L5PC)
+[ ${#cells[@]} -eq 0 ] && cells=(BallHH PVBasket L5PC)
 
 for cell in "${cells[@]}"; do
   case "$cell" in

@@ -133,7 +133,7 @@ def train_surrogate(
     dataset = Dataset(work_dir / "dataset", split=(n_train, n_val, n_val))
 
     print(f"[2/4] training (checkpoints in {work_dir / 'checkpoints'})", flush=True)
-    from .export import export_step_model, parity_check, state_shapes
+    from .export import export_step_model, parity_check, state_names, state_shapes
     from .train import train_model
 
     keras_model, norm, train_info = train_model(dataset, work_dir / "checkpoints", model_cfg, train_cfg, resume=resume)
@@ -190,7 +190,7 @@ def train_surrogate(
         "outputs": outputs,
         "derived_readouts": derived,
         "spike_threshold": 0.5,
-        "state": [{"input": i, "output": o, "shape": s} for (i, o), s in zip((("conv_state_in", "conv_state_out"), ("h_in", "h_out"), ("c_in", "c_out")), shapes)],
+        "state": [{"input": i, "output": o, "shape": s} for (i, o), s in zip(state_names(keras_model), shapes)],
         "warmup_steps": train_cfg.warmup_steps,
         "normalization": norm,
         "celsius": config.celsius,

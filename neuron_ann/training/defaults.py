@@ -30,7 +30,9 @@ GENERIC = {
 #: over the f-I range 0-0.5 nA; 1000-step windows after a 100-step burn-in (a quarter of them
 #: from a simulation's start), 128 validation windows, a cosine learning-rate decay over 28
 #: epochs; the v loss also penalises predictions below -55 mV where the cell is above (the
-#: spike-clipped metric).
+#: spike-clipped metric). The model sees its own previous soma v and spike (ModelConfig.feedback,
+#: teacher-forced in training with 0.05 s.d. noise on v) and each epoch is scored by running it
+#: closed-loop on the validation windows; the best score is kept.
 BALLHH = {
     **GENERIC,
     "n_sites": 6,
@@ -51,11 +53,10 @@ DEFAULTS = {
     "PVBasket": {**BALLHH, "n_sites": 20, "exc_fraction": 0.8, "sim_seconds": 300.0, "epochs": 24,
                  "ranges": InputRanges(current_na=(-0.1, 0.4), steady_current_probability=0.15, steady_current_na=(0.0, 0.4),
                                        stationary_probability=0.25)},
-    # the paper's L5PC: 200 sites over basal and apical dendrites, ~80% excitatory
     # the paper's L5PC: 200 sites over basal and apical dendrites, ~80% excitatory; somatic
-    # current over its f-I range (rheobase ~0.45 nA, ~22 Hz at 1.5 nA); 240 s of data keep
-    # data generation near 30 min on one core (~6 s of wall time per simulated second)
-    "L5PC": {**BALLHH, "n_sites": 200, "exc_fraction": 0.8, "sim_seconds": 240.0, "sim_ms": 5000.0, "epochs": 12,
+    # current over its f-I range (rheobase ~0.45 nA, ~22 Hz at 1.5 nA); 400 s of data take
+    # about 45 min on one core (~6 s of wall time per simulated second), 23 min with 2 processes
+    "L5PC": {**BALLHH, "n_sites": 200, "exc_fraction": 0.8, "sim_seconds": 400.0, "sim_ms": 5000.0, "epochs": 12,
              "ranges": InputRanges(current_na=(-0.2, 1.2), steady_current_probability=0.15, steady_current_na=(0.0, 1.5),
                                    stationary_probability=0.25, stationary_exc_rate_hz=(2.0, 20.0), stationary_inh_rate_hz=(2.0, 20.0)),
              "model": {**BALLHH["model"], "filters": 64, "kernel": 5, "lstm_units": 128}},

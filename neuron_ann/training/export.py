@@ -5,6 +5,10 @@ The step model takes ``x`` [batch, n_inputs] in physical units and the state ten
 ``c`` [batch, units]); it returns ``y`` [batch, n_outputs] in physical units (soma v in mV,
 spike probability, readouts) and the new state. Built from the Keras weights with plain
 TensorFlow ops and converted with tf2onnx at opset 17.
+
+A model trained with feedback (see ``ModelConfig.feedback``) has one more state tensor,
+``fb_in``/``fb_out`` [batch, 2]: the previous step's normalised soma v and spike (1 where
+the spike probability exceeded 0.5), which the step model computes from its own output.
 """
 
 from __future__ import annotations
@@ -16,6 +20,15 @@ __all__ = ["STATE", "export_step_model", "run_step_model", "parity_check", "kera
 OPSET = 17
 #: (input name, output name) of each state tensor, in graph order
 STATE = (("conv_state_in", "conv_state_out"), ("h_in", "h_out"), ("c_in", "c_out"))
+FEEDBACK_STATE = ("fb_in", "fb_out")
+
+
+def has_feedback(model) -> bool:
+    return len(model.inputs) > 1
+
+
+def state_names(model) -> tuple:
+    return STATE + ((FEEDBACK_STATE,) if has_feedback(model) else ())
 
 
 def _weights(model):
@@ -29,9 +42,11 @@ def _weights(model):
 
 
 def state_shapes(model, n_inputs: int) -> list[list[int]]:
+    from .model import FEEDBACK_WIDTH
+
     kernel = model.get_layer("conv").kernel_size[0]
     units = model.get_layer("lstm").units
-    return [[kernel - 1, n_inputs], [units], [units]]
+    return [[kernel - 1, n_inputs], [units], [units]] + ([[FEEDBACK_WIDTH]] if has_feedback(model) else [])
 
 
 def export_step_model(model, norm: dict):
@@ -53,32 +68,37 @@ def export_step_model(model, norm: dict):
     is_prob = np.zeros(len(out_scale), np.float32)
     is_prob[1] = 1.0
     w_conv_flat = w_conv.reshape(kernel * n_in, filters).astype(np.float32)
+    feedback = has_feedback(model)
+    names = state_names(model)
+    shapes = state_shapes(model, n_in)
 
-    spec = (
-        tf.TensorSpec([None, n_in], tf.float32, name="x"),
-        tf.TensorSpec([None, kernel - 1, n_in], tf.float32, name="conv_state_in"),
-        tf.TensorSpec([None, units], tf.float32, name="h_in"),
-        tf.TensorSpec([None, units], tf.float32, name="c_in"),
+    spec = (tf.TensorSpec([None, n_in], tf.float32, name="x"),) + tuple(
+        tf.TensorSpec([None, *shape], tf.float32, name=i) for (i, _), shape in zip(names, shapes)
     )
 
-    def step(x, conv_state, h, c):
+    def step(x, conv_state, h, c, *fb):
         xn = (x - x_mean) * x_scale
         window = tf.concat([conv_state, xn[:, None, :]], axis=1)
         flat = tf.reshape(window, [-1, kernel * n_in])
         a = tf.nn.relu(tf.matmul(flat, w_conv_flat) + b_conv.astype(np.float32))
+        if feedback:
+            a = tf.concat([a, fb[0]], axis=1)
         z = tf.matmul(a, w_x.astype(np.float32)) + tf.matmul(h, w_h.astype(np.float32)) + b_l.astype(np.float32)
         i, f, g, o = tf.split(z, 4, axis=1)
         c_new = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
         h_new = tf.sigmoid(o) * tf.tanh(c_new)
         raw = tf.matmul(h_new, w_d.astype(np.float32)) + b_d.astype(np.float32)
         y = is_prob * tf.sigmoid(raw) + (1.0 - is_prob) * (raw * out_scale + out_shift)
-        return y, window[:, 1:, :], h_new, c_new
+        out = (y, window[:, 1:, :], h_new, c_new)
+        if feedback:  # sigmoid(raw) > 0.5 exactly where raw > 0
+            out += (tf.concat([raw[:, 0:1], tf.cast(raw[:, 1:2] > 0.0, tf.float32)], axis=1),)
+        return out
 
     fn = tf.function(step, input_signature=spec)
     onnx_model, _ = tf2onnx.convert.from_function(fn, input_signature=spec, opset=OPSET)
     graph = onnx_model.graph
-    renames = {o.name: new for o, new in zip(graph.output, ["y", "conv_state_out", "h_out", "c_out"])}
-    renames.update({i.name: new for i, new in zip(graph.input, ["x", "conv_state_in", "h_in", "c_in"])})
+    renames = {o.name: new for o, new in zip(graph.output, ["y"] + [o for _, o in names])}
+    renames.update({i.name: new for i, new in zip(graph.input, ["x"] + [i for i, _ in names])})
     for node in graph.node:
         node.input[:] = [renames.get(n, n) for n in node.input]
         node.output[:] = [renames.get(n, n) for n in node.output]
@@ -90,33 +110,42 @@ def export_step_model(model, norm: dict):
 
 
 
-def run_step_model(session, x, state_shapes, warmup_steps: int = 0) -> np.ndarray:
+def run_step_model(session, x, state_shapes, warmup_steps: int = 0, names=STATE, return_feedback: bool = False):
     """Run the step model over ``x`` [batch, T, n_inputs] (physical units) from zero state.
 
-    ``warmup_steps`` zero-input steps run first and are not returned. Returns ``y`` [batch, T, n_outputs].
+    ``warmup_steps`` zero-input steps run first and are not returned. Returns ``y``
+    [batch, T, n_outputs]; with ``return_feedback`` also the feedback input each step saw
+    (warm-up included), [batch, warmup + T, 2].
     """
     x = np.asarray(x, np.float32)
     batch, steps, n_in = x.shape
-    state = {name: np.zeros([batch, *shape], np.float32) for (name, _), shape in zip(STATE, state_shapes)}
+    state = {name: np.zeros([batch, *shape], np.float32) for (name, _), shape in zip(names, state_shapes)}
     zero = np.zeros((batch, n_in), np.float32)
-    out_names = ["y"] + [o for _, o in STATE]
-    ys = []
+    out_names = ["y"] + [o for _, o in names]
+    ys, fbs = [], []
     for k in range(-warmup_steps, steps):
+        if return_feedback:
+            fbs.append(state[FEEDBACK_STATE[0]])
         feed = {"x": zero if k < 0 else x[:, k], **state}
         y, *new = session.run(out_names, feed)
-        state = {name: value for (name, _), value in zip(STATE, new)}
+        state = {name: value for (name, _), value in zip(names, new)}
         if k >= 0:
             ys.append(y)
-    return np.stack(ys, axis=1)
+    y = np.stack(ys, axis=1)
+    return (y, np.stack(fbs, axis=1)) if return_feedback else y
 
 
-def keras_predict(model, x, norm: dict, warmup_steps: int = 0) -> np.ndarray:
-    """The Keras sequence model in physical units, same layout as :func:`run_step_model`."""
+def keras_predict(model, x, norm: dict, warmup_steps: int = 0, feedback=None) -> np.ndarray:
+    """The Keras sequence model in physical units, same layout as :func:`run_step_model`.
+
+    A feedback model needs ``feedback`` [batch, warmup + T, 2], the feedback input of each step.
+    """
     x = np.asarray(x, np.float32)
     if warmup_steps:
         x = np.concatenate([np.zeros((x.shape[0], warmup_steps, x.shape[2]), np.float32), x], axis=1)
     xn = (x - np.asarray(norm["x_mean"], np.float32)) / np.asarray(norm["x_std"], np.float32)
-    raw = np.asarray(model(xn, training=False))[:, warmup_steps:]
+    inputs = [xn, np.asarray(feedback, np.float32)] if has_feedback(model) else xn
+    raw = np.asarray(model(inputs, training=False))[:, warmup_steps:]
     out = raw.copy()
     out[..., 0] = raw[..., 0] * norm["v_std"] + norm["v_mean"]
     out[..., 1] = 1.0 / (1.0 + np.exp(-raw[..., 1]))
@@ -126,13 +155,21 @@ def keras_predict(model, x, norm: dict, warmup_steps: int = 0) -> np.ndarray:
 
 
 def parity_check(model, onnx_model, norm: dict, x, warmup_steps: int) -> dict:
-    """Max |difference| between the Keras sequence model and the ONNX step model, per output kind."""
+    """Max |difference| between the Keras sequence model and the ONNX step model, per output kind.
+
+    A feedback model's step model runs closed-loop; the Keras model gets the feedback the
+    step model fed itself, so both see the same inputs at every step.
+    """
     from ..validate import make_session
 
     session = make_session(onnx_model.SerializeToString())
     n_in = x.shape[-1]
-    y_onnx = run_step_model(session, x, state_shapes(model, n_in), warmup_steps)
-    y_keras = keras_predict(model, x, norm, warmup_steps)
+    if has_feedback(model):
+        y_onnx, fb = run_step_model(session, x, state_shapes(model, n_in), warmup_steps, state_names(model), return_feedback=True)
+        y_keras = keras_predict(model, x, norm, warmup_steps, feedback=fb)
+    else:
+        y_onnx = run_step_model(session, x, state_shapes(model, n_in), warmup_steps)
+        y_keras = keras_predict(model, x, norm, warmup_steps)
     diff = np.abs(y_onnx - y_keras)
     return {
         "max_abs_diff_v_mv": float(diff[..., 0].max()),

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-__all__ = ["ModelConfig", "build_model", "make_loss", "count_parameters"]
+__all__ = ["ModelConfig", "build_model", "make_loss", "count_parameters", "feedback_columns", "FEEDBACK_WIDTH"]
+
+#: feedback columns: previous soma v (normalised) and previous spike (0/1)
+FEEDBACK_WIDTH = 2
 
 
 @dataclass
@@ -23,6 +26,12 @@ class ModelConfig:
     spike_loss_weight: float = 1.0
     spike_pos_weight: float = 10.0  # class weight of spike steps in the cross-entropy
     readout_loss_weight: float = 1.0
+    # feedback: the LSTM also sees the previous step's soma v (normalised) and spike (0/1).
+    # Trained with the recorded values plus Gaussian noise of ``feedback_noise`` (normalised v
+    # units); the exported step model feeds back its own prediction, so the surrogate runs as
+    # a dynamical system that keeps its own firing phase instead of predicting a mean.
+    feedback: bool = True
+    feedback_noise: float = 0.05
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -35,9 +44,32 @@ def build_model(n_inputs: int, n_readouts: int, config: ModelConfig):
         raise ValueError(f"the convolution needs at least 2 taps, got kernel={config.kernel}.")
     inp = keras.Input(shape=(None, n_inputs), name="x_norm")
     h = keras.layers.Conv1D(config.filters, config.kernel, padding="causal", activation="relu", name="conv")(inp)
+    inputs = inp
+    if config.feedback:
+        fb = keras.Input(shape=(None, FEEDBACK_WIDTH), name="feedback")
+        h = keras.layers.Concatenate(name="with_feedback")([h, fb])
+        inputs = [inp, fb]
     h = keras.layers.LSTM(config.lstm_units, return_sequences=True, name="lstm")(h)
     out = keras.layers.Dense(2 + n_readouts, name="heads")(h)
-    return keras.Model(inp, out, name="cnn_lstm")
+    return keras.Model(inputs, out, name="cnn_lstm")
+
+
+def feedback_columns(v_norm, spike, noise: float = 0.0, rng=None):
+    """The feedback input of a teacher-forced window: step k sees v_norm[k-1] (+ noise) and spike[k-1].
+
+    ``v_norm`` and ``spike`` are [batch, T]; step 0 sees step 0's own values (it lies in
+    the burn-in, where no loss applies). Returns [batch, T, 2] float32.
+    """
+    import numpy as np
+
+    fb = np.empty((*v_norm.shape, FEEDBACK_WIDTH), np.float32)
+    fb[:, 1:, 0] = v_norm[:, :-1]
+    fb[:, 0, 0] = v_norm[:, 0]
+    fb[:, 1:, 1] = spike[:, :-1]
+    fb[:, 0, 1] = spike[:, 0]
+    if noise:
+        fb[..., 0] += rng.normal(0.0, noise, size=v_norm.shape).astype(np.float32)
+    return fb
 
 
 def make_loss(config: ModelConfig, clip_norm: float, n_readouts: int):

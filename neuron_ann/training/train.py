@@ -1,5 +1,9 @@
 """Training loop: streams windows from the dataset folder, checkpoints every epoch, stops early.
 
+The kept ("best") weights are those with the lowest validation loss, or for a feedback
+model (the default) the best closed-loop score (:mod:`.closed_loop`): teacher forcing makes
+its validation loss small whatever the model does when it runs on its own output.
+
 Resuming (``resume=True``) reloads the last epoch's checkpoint and continues from the
 next epoch; the optimizer restarts with the learning rate the run had reached.
 """
@@ -16,7 +20,8 @@ import numpy as np
 
 from ..dataset.store import Dataset
 from ..errors import DatasetError
-from .model import ModelConfig, build_model, count_parameters, make_loss
+from .closed_loop import closed_loop_score
+from .model import ModelConfig, build_model, count_parameters, feedback_columns, make_loss
 
 __all__ = ["TrainConfig", "train_model", "pack_targets", "configure_tensorflow"]
 
@@ -77,7 +82,8 @@ def pack_targets(v, spike, readouts, mask, norm):
     return np.concatenate([v_n[..., None], spike[..., None], r_n, mask[..., None]], axis=-1).astype(np.float32)
 
 
-def _batches(dataset: Dataset, part, cfg: TrainConfig, norm, rng):
+def _batches(dataset: Dataset, part, cfg: TrainConfig, norm, rng, feedback_noise: float | None = None):
+    """Endless (x, y) batches; with ``feedback_noise`` not None, x is [x, feedback] (teacher forcing)."""
     x_mean = np.asarray(norm["x_mean"], np.float32)
     x_std = np.asarray(norm["x_std"], np.float32)
     per_file = 1 if cfg.from_start_fraction >= 1.0 else 8  # whole-file windows: each file once per pass
@@ -92,6 +98,8 @@ def _batches(dataset: Dataset, part, cfg: TrainConfig, norm, rng):
             buffer.pop(i)
         x = np.stack([(c[0] - x_mean) / x_std for c in chosen]).astype(np.float32)
         y = pack_targets(*(np.stack([c[j] for c in chosen]) for j in range(1, 5)), norm)
+        if feedback_noise is not None:
+            x = [x, feedback_columns(y[..., 0], y[..., 1], feedback_noise, rng)]
         yield x, y
 
 
@@ -117,15 +125,19 @@ def train_model(dataset: Dataset, checkpoint_dir, model_cfg: ModelConfig, cfg: T
             raise DatasetError(f"checkpoints in {checkpoint_dir} were made with other model settings; drop --resume or use another --work-dir.")
         model.load_weights(checkpoint_dir / "last.weights.h5")
         initial_epoch, best, waited, lr, history = state["epoch"], state["best"], state["waited"], state["lr"], state["history"]
-        print(f"resuming training after epoch {initial_epoch} (best val loss {best:.4f})", flush=True)
+        print(f"resuming training after epoch {initial_epoch} (best {'closed-loop score' if model_cfg.feedback else 'val loss'} {best:.4f})", flush=True)
     optimizer = keras.optimizers.Adam(learning_rate=lr, clipnorm=1.0)
     model.compile(optimizer=optimizer, loss=make_loss(model_cfg, clip_norm, n_readouts))
     rng = np.random.default_rng([cfg.seed, 99])
     val_rng = np.random.default_rng([cfg.seed, 98])
-    val = [b for _, b in zip(range(max(1, cfg.val_windows // cfg.batch_size)), _batches(dataset, "val", cfg, norm, val_rng))]
-    x_val = np.concatenate([b[0] for b in val])
+    noise = model_cfg.feedback_noise if model_cfg.feedback else None
+    val = [b for _, b in zip(range(max(1, cfg.val_windows // cfg.batch_size)), _batches(dataset, "val", cfg, norm, val_rng, noise))]
+    if model_cfg.feedback:
+        x_val = [np.concatenate([b[0][j] for b in val]) for j in range(2)]
+    else:
+        x_val = np.concatenate([b[0] for b in val])
     y_val = np.concatenate([b[1] for b in val])
-    train_stream = _batches(dataset, "train", cfg, norm, rng)
+    train_stream = _batches(dataset, "train", cfg, norm, rng, noise)
     start = time.perf_counter()
     epoch = initial_epoch
     for epoch in range(initial_epoch, cfg.epochs):
@@ -135,9 +147,16 @@ def train_model(dataset: Dataset, checkpoint_dir, model_cfg: ModelConfig, cfg: T
             optimizer.learning_rate.assign(lr)
         losses = [float(model.train_on_batch(*next(train_stream))) for _ in range(cfg.steps_per_epoch)]
         val_loss = float(model.evaluate(x_val, y_val, batch_size=cfg.batch_size, verbose=0))
-        improved = val_loss < best - 1e-5
+        entry = {}
+        if model_cfg.feedback:  # teacher-forced loss says little about the free-running model: select on its closed-loop score
+            closed = closed_loop_score(model, x_val[0], y_val, norm, dataset.config.dt_ms)
+            entry = {"closed_loop_" + k: round(v, 5) for k, v in closed.items()}
+            criterion = closed["score"]
+        else:
+            criterion = val_loss
+        improved = criterion < best - 1e-5
         if improved:
-            best, waited = val_loss, 0
+            best, waited = criterion, 0
             model.save_weights(checkpoint_dir / "best.weights.h5")
         else:
             waited += 1
@@ -145,14 +164,16 @@ def train_model(dataset: Dataset, checkpoint_dir, model_cfg: ModelConfig, cfg: T
                 lr = float(optimizer.learning_rate.numpy()) * 0.5
                 optimizer.learning_rate.assign(lr)
         lr = float(optimizer.learning_rate.numpy())
-        history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "val_loss": val_loss, "lr": lr, "wall_s": round(time.perf_counter() - t0, 2)})
+        history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "val_loss": val_loss, **entry, "lr": lr, "wall_s": round(time.perf_counter() - t0, 2)})
         model.save_weights(checkpoint_dir / "last.weights.h5")
         state_path.write_text(
             json.dumps({"epoch": epoch + 1, "best": best, "waited": waited, "lr": lr, "history": history, "model": model_cfg.as_dict(), "train": cfg.as_dict()}, indent=1)
         )
         if verbose:
             print(
-                f"epoch {epoch + 1}/{cfg.epochs}: loss {np.mean(losses):.4f}  val {val_loss:.4f}{' *' if improved else ''}  "
+                f"epoch {epoch + 1}/{cfg.epochs}: loss {np.mean(losses):.4f}  val {val_loss:.4f}"
+                + (f"  closed-loop VE {entry['closed_loop_ve_clipped']:.3f} F1 {entry['closed_loop_spike_f1']:.3f}" if entry else "")
+                + f"{' *' if improved else ''}  "
                 f"lr {lr:.2g}  {time.perf_counter() - t0:.1f} s",
                 flush=True,
             )
@@ -163,7 +184,7 @@ def train_model(dataset: Dataset, checkpoint_dir, model_cfg: ModelConfig, cfg: T
         model.load_weights(checkpoint_dir / "best.weights.h5")
     info = {
         "epochs_run": len(history),
-        "best_val_loss": best,
+        "best_val_loss" if not model_cfg.feedback else "best_closed_loop_score": best,
         "history": history,
         "parameters": count_parameters(model),
         "training_wall_s_this_run": round(time.perf_counter() - start, 2),

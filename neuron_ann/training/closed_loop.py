@@ -1,0 +1,75 @@
+"""The Keras model run step by step in numpy, feeding back its own output: how the exported
+step model behaves, cheap enough to score every epoch on the validation windows.
+
+Teacher forcing (the training loss) tells how well a feedback model predicts one step
+from the true past; what the surrogate does in NEURON is run on its own past. The score
+here is that closed-loop behaviour, in the metrics of DESIGN.md: ``(1 - VE clipped) +
+(1 - spike F1)`` over the masked steps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import metrics
+
+__all__ = ["weights_of", "run_closed_loop", "closed_loop_score"]
+
+
+def _sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def weights_of(model) -> dict:
+    conv, lstm, heads = (model.get_layer(n) for n in ("conv", "lstm", "heads"))
+    w_conv, b_conv = (np.asarray(w, np.float64) for w in conv.get_weights())
+    w_x, w_h, b_l = (np.asarray(w, np.float64) for w in lstm.get_weights())
+    w_d, b_d = (np.asarray(w, np.float64) for w in heads.get_weights())
+    kernel, n_in, filters = w_conv.shape
+    return {"w_conv": w_conv.reshape(kernel * n_in, filters), "b_conv": b_conv, "kernel": kernel, "w_x": w_x, "w_h": w_h, "b_l": b_l,
+            "w_d": w_d, "b_d": b_d, "feedback": len(model.inputs) > 1}
+
+
+def run_closed_loop(weights: dict, x_norm) -> np.ndarray:
+    """Raw (normalised) outputs [batch, T, n_out] of the model over ``x_norm`` [batch, T, n_in] from zero state."""
+    w = weights
+    batch, steps, n_in = x_norm.shape
+    kernel = w["kernel"]
+    padded = np.concatenate([np.zeros((batch, kernel - 1, n_in)), x_norm], axis=1)
+    w_conv = w["w_conv"].reshape(kernel, n_in, -1)
+    conv = sum(padded[:, j : j + steps] @ w_conv[j] for j in range(kernel))  # the convolution sees inputs only
+    conv = np.maximum(conv + w["b_conv"], 0.0) @ w["w_x"][: w_conv.shape[2]] + w["b_l"]
+    w_fb = w["w_x"][w_conv.shape[2] :]
+    units = w["w_h"].shape[0]
+    h = np.zeros((batch, units))
+    c = np.zeros((batch, units))
+    fb = np.zeros((batch, 2))
+    out = np.empty((batch, steps, w["w_d"].shape[1]))
+    for k in range(steps):
+        z = conv[:, k] + h @ w["w_h"]
+        if w["feedback"]:
+            z += fb @ w_fb
+        i, f, g, o = np.split(z, 4, axis=1)
+        c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
+        h = _sigmoid(o) * np.tanh(c)
+        raw = h @ w["w_d"] + w["b_d"]
+        out[:, k] = raw
+        fb = np.stack([raw[:, 0], (raw[:, 1] > 0.0).astype(np.float64)], axis=1)
+    return out
+
+
+def closed_loop_score(model, x_norm, y, norm: dict, dt_ms: float) -> dict:
+    """Closed-loop VE (clipped), spike F1 (p > 0.5) and their combined score over the masked steps of ``y`` (packed targets)."""
+    raw = run_closed_loop(weights_of(model), np.asarray(x_norm, np.float64))
+    mask = y[..., -1] > 0
+    v_true = y[..., 0] * norm["v_std"] + norm["v_mean"]
+    v_pred = raw[..., 0] * norm["v_std"] + norm["v_mean"]
+    ve = metrics.voltage_metrics(v_true[mask], v_pred[mask])["ve_clipped"]
+    t_true, t_pred, offset = [], [], 0.0
+    for b in range(len(y)):
+        idx = np.nonzero(mask[b])[0]
+        t_true.append(np.nonzero(y[b, idx, 1] > 0.5)[0] * dt_ms + offset)
+        t_pred.append(np.nonzero(raw[b, idx, 1] > 0.0)[0] * dt_ms + offset)
+        offset += (len(idx) + 100) * dt_ms
+    f1 = metrics.spike_metrics(np.concatenate(t_true), np.concatenate(t_pred))["f1"]
+    return {"ve_clipped": float(ve), "spike_f1": float(f1), "score": float((1.0 - ve) + (1.0 - f1))}
