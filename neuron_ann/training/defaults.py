@@ -49,7 +49,7 @@ BALLHH = {
 DEFAULTS = {
     # one compartment: 4 excitatory + 2 inhibitory sites, all on the soma
     "BallHH": BALLHH,
-    # same recipe as BallHH (not yet trained with it); its f-I range is 0-0.4 nA (about 85-260 Hz above 0.08 nA)
+    # same recipe as BallHH; its f-I range is 0-0.4 nA (about 85-260 Hz above 0.08 nA)
     "PVBasket": {**BALLHH, "n_sites": 20, "exc_fraction": 0.8, "sim_seconds": 300.0, "epochs": 24,
                  "ranges": InputRanges(current_na=(-0.1, 0.4), steady_current_probability=0.15, steady_current_na=(0.0, 0.4),
                                        stationary_probability=0.25)},
