@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import metrics
+from .export import has_feedback
 
 __all__ = ["weights_of", "run_closed_loop", "closed_loop_score"]
 
@@ -27,7 +28,7 @@ def weights_of(model) -> dict:
     w_d, b_d = (np.asarray(w, np.float64) for w in heads.get_weights())
     kernel, n_in, filters = w_conv.shape
     return {"w_conv": w_conv.reshape(kernel * n_in, filters), "b_conv": b_conv, "kernel": kernel, "w_x": w_x, "w_h": w_h, "b_l": b_l,
-            "w_d": w_d, "b_d": b_d, "feedback": len(model.inputs) > 1}
+            "w_d": w_d, "b_d": b_d, "feedback": has_feedback(model)}
 
 
 def run_closed_loop(weights: dict, x_norm) -> np.ndarray:

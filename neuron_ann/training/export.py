@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["STATE", "export_step_model", "run_step_model", "parity_check", "keras_predict"]
+__all__ = ["STATE", "FEEDBACK_STATE", "state_names", "export_step_model", "run_step_model", "parity_check", "keras_predict"]
 
 OPSET = 17
 #: (input name, output name) of each state tensor, in graph order
@@ -60,7 +60,6 @@ def export_step_model(model, norm: dict):
 
     w_conv, b_conv, w_x, w_h, b_l, w_d, b_d = _weights(model)
     kernel, n_in, filters = w_conv.shape
-    units = w_h.shape[0]
     x_mean = np.asarray(norm["x_mean"], np.float32)
     x_scale = (1.0 / np.asarray(norm["x_std"], np.float32)).astype(np.float32)
     out_scale = np.concatenate([[norm["v_std"], 1.0], norm["readout_std"]]).astype(np.float32)
