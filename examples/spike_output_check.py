@@ -21,7 +21,6 @@ from neuron_ann import bundle as bundle_module
 from neuron_ann import metrics
 from neuron_ann import validate as V
 from neuron_ann.dataset.generate import GenerationConfig, simulate_one
-from neuron_ann.dataset.inputs import SimulationInput
 
 
 def run_sum_spikes(prob, dt_ms: float, mass: float, floor: float) -> np.ndarray:
@@ -38,12 +37,8 @@ def run_sum_spikes(prob, dt_ms: float, mass: float, floor: float) -> np.ndarray:
 
 
 def scores(t_true, t_pred) -> str:
-    pairs = metrics.match_spikes(t_true, t_pred)
-    precision = len(pairs) / max(len(t_pred), 1)
-    recall = len(pairs) / max(len(t_true), 1)
-    f1 = 2 * precision * recall / max(precision + recall, 1e-12)
-    timing = np.mean([abs(t_true[i] - t_pred[j]) for i, j in pairs]) if pairs else float("nan")
-    return f"F1 {f1:.3f} (P {precision:.3f}, R {recall:.3f}), timing {timing:.3f} ms, {len(t_pred)} spikes"
+    m = metrics.spike_metrics(t_true, t_pred)
+    return f"F1 {m['f1']:.3f} (P {m['precision']:.3f}, R {m['recall']:.3f}), timing {m['timing_error_ms']:.3f} ms, {len(t_pred)} spikes"
 
 
 def main() -> None:
@@ -71,10 +66,7 @@ def main() -> None:
     print(f"  run-sum rule (mass {args.mass:g}, floor {args.floor:g}): {scores(t_true, run_sum_spikes(prob, dt, args.mass, args.floor))}")
 
     cfg = GenerationConfig.from_dict({**config.as_dict(), "sim_ms": 500.0, "n_sims": 1})
-    n_sites = len(cfg.sites)
-    steady = SimulationInput([np.zeros(0, np.int64)] * n_sites, [np.zeros(0, np.int64)] * n_sites,
-                             np.zeros((n_sites, cfg.ranges.netcons_per_site)), np.full(cfg.n_steps, args.current), {"n_events": 0})
-    sim = simulate_one(source, cfg, 0, drawn=steady)
+    sim = simulate_one(source, cfg, 0, drawn=V.steady_current_input(cfg, args.current))
     y = V.predict(session, meta, sim["x"][None])[0]
     print(f"steady {args.current:g} nA for 500 ms: NEURON {len(sim['spike_times_ms'])} spikes; surrogate "
           f"{len(metrics.spike_times_from_prob(y[:, s_col], dt, meta['spike_threshold']))} by its threshold rule, "

@@ -20,7 +20,7 @@ from . import metrics
 from .errors import BundleError, DatasetError
 from .readouts import fluorescence
 
-__all__ = ["validate_command", "evaluate_predictions", "predict", "choose_spike_threshold", "fi_curves", "make_session", "state_shapes_of"]
+__all__ = ["validate_command", "evaluate_predictions", "predict", "choose_spike_threshold", "fi_curves", "steady_current_input", "make_session", "state_shapes_of"]
 
 
 def make_session(model_bytes, threads: int = 1):
@@ -127,18 +127,11 @@ def choose_spike_threshold(meta, sims, y) -> float:
 def fi_curves(source, config, session, meta, currents_na, duration_ms: float = 1000.0) -> dict:
     """Firing rate vs constant somatic current for NEURON and the surrogate, compared point by point."""
     from .dataset.generate import GenerationConfig, simulate_one
-    from .dataset.inputs import SimulationInput
 
     cfg = GenerationConfig.from_dict({**config.as_dict(), "sim_ms": duration_ms, "n_sims": len(currents_na)})
-    n = cfg.n_steps
-    n_sites = len(cfg.sites)
     sims, x = [], []
     for amp in currents_na:
-        drawn = SimulationInput(
-            [np.zeros(0, np.int64)] * n_sites, [np.zeros(0, np.int64)] * n_sites, np.zeros((n_sites, cfg.ranges.netcons_per_site)),
-            np.full(n, float(amp)), {"n_events": 0},
-        )
-        sim = simulate_one(source, cfg, 0, drawn=drawn)
+        sim = simulate_one(source, cfg, 0, drawn=steady_current_input(cfg, amp))
         sims.append(sim)
         x.append(sim["x"])
     y = predict(session, meta, np.stack(x))
@@ -147,6 +140,15 @@ def fi_curves(source, config, session, meta, currents_na, duration_ms: float = 1
     rate_true = [len(s["spike_times_ms"]) / (duration_ms * 1e-3) for s in sims]
     rate_pred = [len(metrics.spike_times_from_prob(y[b, :, s_col], dt, meta["spike_threshold"])) / (duration_ms * 1e-3) for b in range(len(sims))]
     return metrics.compare_fi(currents_na, rate_true, rate_pred)
+
+
+def steady_current_input(cfg, amp_na: float):
+    """The input of one simulation of ``cfg``: a constant somatic current, no synaptic events."""
+    from .dataset.inputs import SimulationInput
+
+    n_sites = len(cfg.sites)
+    no_events = [np.zeros(0, np.int64)] * n_sites
+    return SimulationInput(no_events, no_events, np.zeros((n_sites, cfg.ranges.netcons_per_site)), np.full(cfg.n_steps, float(amp_na)), {"n_events": 0})
 
 
 def default_fi_currents(config) -> list[float]:

@@ -14,7 +14,7 @@ from neuron import h, nrn
 
 from ..celltools import relative_name
 
-__all__ = ["SectionRecord", "CellRecord", "save_cell", "restore_cell", "point_process_params", "soma_mechanisms", "quiet_ions", "mechanism_values", "mechanism_names"]
+__all__ = ["SectionRecord", "CellRecord", "save_cell", "restore_cell", "point_process_params", "soma_mechanisms", "quiet_ions", "mechanism_values", "inserted_mechanisms"]
 
 
 def point_process_params(pp) -> dict:
@@ -61,7 +61,7 @@ def quiet_ions(sec) -> list:
     section has no channels left to use them); returns (ion, old style code) pairs for
     :func:`restore_cell`."""
     saved = []
-    for name in mechanism_names(sec)[1]:
+    for name in inserted_mechanisms(sec)[1]:
         code = int(h.ion_style(name, sec=sec))
         saved.append((name, code))
         # code = c_style + 4*cinit + 8*e_style + 32*einit + 64*eadvance (NEURON's ion_style)
@@ -73,7 +73,7 @@ def _set_ion_style(sec, name: str, code: int) -> None:
     h.ion_style(name, code & 3, (code >> 3) & 3, (code >> 5) & 1, (code >> 6) & 1, (code >> 2) & 1, sec=sec)
 
 
-def mechanism_names(sec) -> tuple[list, list]:
+def inserted_mechanisms(sec) -> tuple[list, list]:
     """(density mechanism names, ion names such as ``na_ion``) inserted in ``sec``."""
     names = [mech.name() for mech in sec(0.5)]
     return [n for n in names if not n.endswith("_ion")], [n for n in names if n.endswith("_ion")]
@@ -213,7 +213,7 @@ def restore_cell(cell, record: CellRecord, soma) -> None:
             setattr(pp, key, value)
     _restore_mechanisms(soma, record.soma_mechanisms)
     for name, ion, code in record.ion_styles:  # only ions the restored mechanisms use again
-        if name in by_name and ion in mechanism_names(by_name[name])[1]:
+        if name in by_name and ion in inserted_mechanisms(by_name[name])[1]:
             _set_ion_style(by_name[name], ion, code)
     for attr, index, name in record.attributes:
         if index is None:

@@ -11,7 +11,7 @@ from .. import celltools, mechanisms
 from ..errors import SwapError
 from . import bundles as bundle_registry
 from .group import TypeGroup
-from .morphology import mechanism_names, point_process_params, quiet_ions, restore_cell, save_cell
+from .morphology import inserted_mechanisms, point_process_params, quiet_ions, restore_cell, save_cell
 from .plan import (
     CURRENT_SOURCES,
     SECTION_READOUTS,
@@ -427,7 +427,7 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
                 cp.soma.uninsert(mech)
             for sec in cp.kept:
                 h.disconnect(sec=sec)
-                for mech in mechanism_names(sec)[0]:
+                for mech in inserted_mechanisms(sec)[0]:
                     sec.uninsert(mech)
             g.add_clamps(index)
             g.add_readouts(index, {celltools.relative_name(sec): sec for sec in cp.kept})

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import metrics
-from .export import has_feedback
+from .export import has_feedback, layer_weights
 
 __all__ = ["weights_of", "run_closed_loop", "closed_loop_score"]
 
@@ -22,10 +22,7 @@ def _sigmoid(z):
 
 
 def weights_of(model) -> dict:
-    conv, lstm, heads = (model.get_layer(n) for n in ("conv", "lstm", "heads"))
-    w_conv, b_conv = (np.asarray(w, np.float64) for w in conv.get_weights())
-    w_x, w_h, b_l = (np.asarray(w, np.float64) for w in lstm.get_weights())
-    w_d, b_d = (np.asarray(w, np.float64) for w in heads.get_weights())
+    w_conv, b_conv, w_x, w_h, b_l, w_d, b_d = (np.asarray(w, np.float64) for w in layer_weights(model))
     kernel, n_in, filters = w_conv.shape
     return {"w_conv": w_conv.reshape(kernel * n_in, filters), "b_conv": b_conv, "kernel": kernel, "w_x": w_x, "w_h": w_h, "b_l": b_l,
             "w_d": w_d, "b_d": b_d, "feedback": has_feedback(model)}
@@ -69,8 +66,8 @@ def closed_loop_score(model, x_norm, y, norm: dict, dt_ms: float) -> dict:
     t_true, t_pred, offset = [], [], 0.0
     for b in range(len(y)):
         idx = np.nonzero(mask[b])[0]
-        t_true.append(np.nonzero(y[b, idx, 1] > 0.5)[0] * dt_ms + offset)
-        t_pred.append(np.nonzero(raw[b, idx, 1] > 0.0)[0] * dt_ms + offset)
+        t_true.append(metrics.spike_times_from_prob(y[b, idx, 1], dt_ms, 0.5) + offset)
+        t_pred.append(metrics.spike_times_from_prob(_sigmoid(raw[b, idx, 1]), dt_ms, 0.5) + offset)
         offset += (len(idx) + 100) * dt_ms
     f1 = metrics.spike_metrics(np.concatenate(t_true), np.concatenate(t_pred))["f1"]
     return {"ve_clipped": float(ve), "spike_f1": float(f1), "score": float((1.0 - ve) + (1.0 - f1))}

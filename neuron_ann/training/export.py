@@ -31,7 +31,8 @@ def state_names(model) -> tuple:
     return STATE + ((FEEDBACK_STATE,) if has_feedback(model) else ())
 
 
-def _weights(model):
+def layer_weights(model):
+    """Numpy weights of the conv, LSTM and head layers: w_conv [K, n_in, F], b_conv, w_x, w_h, b_l, w_d, b_d."""
     conv = model.get_layer("conv")
     lstm = model.get_layer("lstm")
     heads = model.get_layer("heads")
@@ -58,7 +59,7 @@ def export_step_model(model, norm: dict):
     import tensorflow as tf
     import tf2onnx
 
-    w_conv, b_conv, w_x, w_h, b_l, w_d, b_d = _weights(model)
+    w_conv, b_conv, w_x, w_h, b_l, w_d, b_d = layer_weights(model)
     kernel, n_in, filters = w_conv.shape
     x_mean = np.asarray(norm["x_mean"], np.float32)
     x_scale = (1.0 / np.asarray(norm["x_std"], np.float32)).astype(np.float32)
