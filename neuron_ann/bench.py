@@ -113,8 +113,9 @@ def build_network(bundle, n_cells: int, connectivity: float, seed: int = 1):
     return cells, stims + keep + detectors
 
 
-def run_one(bundle_path: str, n_cells: int, mode: str, tstop: float, connectivity: float, threads=None, seed: int = 1) -> dict:
-    """One timed run in this process: ``mode`` is 'neuron' or 'ann'."""
+def run_one(bundle_path: str, n_cells: int, mode: str, tstop: float, connectivity: float, threads=None, seed: int = 1,
+            providers=None) -> dict:
+    """One timed run in this process: ``mode`` is 'neuron' or 'ann'; ``providers`` None chooses automatically."""
     import resource
 
     from neuron import h
@@ -137,7 +138,7 @@ def run_one(bundle_path: str, n_cells: int, mode: str, tstop: float, connectivit
         from .bridge import swap_to_ann
 
         t0 = time.perf_counter()
-        handle = swap_to_ann(bundles=[bundle], threads=threads)
+        handle = swap_to_ann(bundles=[bundle], threads=threads, providers=providers)
         result["swap_seconds"] = time.perf_counter() - t0
         result["model_load_seconds"] = sum(g.model.load_seconds for g in handle.groups)
     t0 = time.perf_counter()
@@ -158,7 +159,7 @@ def run_one(bundle_path: str, n_cells: int, mode: str, tstop: float, connectivit
 def _spawn(bundle_path, n, mode, args) -> dict:
     cmd = [
         sys.executable, "-m", "neuron_ann.bench", "--worker", str(bundle_path), str(n), mode,
-        str(args.tstop), str(args.connectivity), str(args.threads or 0),
+        str(args.tstop), str(args.connectivity), str(args.threads or 0), ",".join(args.providers or []) or "auto",
     ]
     env = dict(os.environ)
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -222,6 +223,8 @@ def bench_command(args) -> int:
         print(f"{n:>6} {neuron_wall:>10.3f} {ann_wall:>8.3f} {row['speedup']:>8.1f} {ort:>8.3f} {bridge:>9.3f} "
               f"{row['rest_seconds']:>8.3f} {row['model_load_seconds']:>7.3f} {row['peak_rss_mb_neuron']:>14.0f} "
               f"{row['peak_rss_mb_ann']:>11.0f}  {note}", flush=True)
+    if rows:
+        print(f"providers: {rows[0]['providers']}")
     print("ORT s: ONNX Runtime time; bridge s: the bridge's own Python time per exchange step; rest: NEURON "
           "(remaining somas' steps, event delivery). load s: model load, not in ANN s.")
     if args.json:
@@ -231,8 +234,9 @@ def bench_command(args) -> int:
 
 
 def _worker(argv) -> None:
-    bundle_path, n, mode, tstop, connectivity, threads = argv
-    result = run_one(bundle_path, int(n), mode, float(tstop), float(connectivity), threads=int(threads) or None)
+    bundle_path, n, mode, tstop, connectivity, threads, providers = argv
+    result = run_one(bundle_path, int(n), mode, float(tstop), float(connectivity), threads=int(threads) or None,
+                     providers=None if providers == "auto" else providers.split(","))
     print("BENCH " + json.dumps(result), flush=True)
 
 

@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=3, help="repeated runs; medians are reported")
     p.add_argument("--neuron-cells", type=int, default=None, help="time NEURON on this many cells and scale linearly")
     p.add_argument("--threads", type=int, default=None, help="ONNX Runtime intra-op threads")
+    p.add_argument("--providers", nargs="+", default=None,
+                   help="ONNX Runtime providers, e.g. CPUExecutionProvider (default: CUDA when it starts, else CPU)")
     p.add_argument("--json", default=None, help="also write the results as JSON here")
 
     p = sub.add_parser("info", help="print everything a bundle records")

@@ -26,7 +26,7 @@ __all__ = [
     "ReadoutSpec",
     "parse_readout",
     "fluorescence",
-    "fluorescence_step",
+    "IndicatorState",
     "resting_bound_fraction",
 ]
 
@@ -109,28 +109,38 @@ def _bound_at_equilibrium(cai_mM, params):
 
 
 def resting_bound_fraction(cai_rest_mM, indicator: str = "GCaMP6f"):
-    """Fraction of indicator bound at equilibrium with ``cai_rest_mM``; the start state of :func:`fluorescence_step`."""
+    """Fraction of indicator bound at equilibrium with ``cai_rest_mM``: the resting state of :class:`IndicatorState`."""
     return _bound_at_equilibrium(cai_rest_mM, _params(indicator))
 
 
-def fluorescence_step(cai_mM, bound, dt_ms: float, indicator: str = "GCaMP6f", bound_rest=None):
-    """Advance the indicator by one step of ``dt_ms``; returns ``(dff, new_bound)``.
+class IndicatorState:
+    """A GCaMP6 indicator at many sites, advanced one step of ``dt_ms`` at a time.
 
     The bound fraction relaxes towards its Hill equilibrium with ``cai`` with the rise time
     constant when it increases and the decay time constant (half-decay / ln 2) when it
     falls, integrated exactly for a constant ``cai`` over the step. Fluorescence is
-    ``1 + (dynamic_range - 1) * bound`` (apo state = 1); dF/F0 is relative to ``bound_rest``
-    (default: the initial ``bound``). Works elementwise on arrays of cells/sites.
+    ``1 + (dynamic_range - 1) * bound`` (apo state = 1); dF/F0 is relative to the resting
+    state, at equilibrium with ``cai_rest_mM``. Works elementwise on arrays of cells/sites;
+    the step's constants are computed once (the bridge calls :meth:`step` every exchange).
     """
-    p = _params(indicator)
-    target = _bound_at_equilibrium(cai_mM, p)
-    bound = np.asarray(bound, dtype=np.float64)
-    tau = np.where(target > bound, p["rise_ms"], p["half_decay_ms"] / math.log(2.0))
-    new_bound = target + (bound - target) * np.exp(-dt_ms / tau)
-    rest = bound if bound_rest is None else np.asarray(bound_rest, dtype=np.float64)
-    f_rest = 1.0 + (p["dynamic_range"] - 1.0) * rest
-    dff = (1.0 + (p["dynamic_range"] - 1.0) * new_bound - f_rest) / f_rest
-    return dff, new_bound
+
+    def __init__(self, cai_rest_mM, dt_ms: float, indicator: str = "GCaMP6f"):
+        p = _params(indicator)
+        self.bound_rest = resting_bound_fraction(cai_rest_mM, indicator)
+        self.bound = np.array(self.bound_rest, dtype=np.float64)
+        self._hill = p["hill"]
+        self._kd_hill = p["kd_mM"] ** p["hill"]
+        self._keep_rising = math.exp(-dt_ms / p["rise_ms"])
+        self._keep_falling = math.exp(-dt_ms * math.log(2.0) / p["half_decay_ms"])
+        self._dff_per_bound = (p["dynamic_range"] - 1.0) / (1.0 + (p["dynamic_range"] - 1.0) * self.bound_rest)
+
+    def step(self, cai_mM) -> np.ndarray:
+        """Advance by one step at ``cai_mM``; returns dF/F0 after it."""
+        c = np.maximum(cai_mM, 0.0) ** self._hill
+        target = c / (c + self._kd_hill)
+        keep = np.where(target > self.bound, self._keep_rising, self._keep_falling)
+        self.bound = target + (self.bound - target) * keep
+        return (self.bound - self.bound_rest) * self._dff_per_bound
 
 
 def fluorescence(cai_mM, dt_ms: float, indicator: str = "GCaMP6f", cai_rest_mM=None) -> np.ndarray:
@@ -140,9 +150,8 @@ def fluorescence(cai_mM, dt_ms: float, indicator: str = "GCaMP6f", cai_rest_mM=N
     """
     cai = np.asarray(cai_mM, dtype=np.float64)
     rest = cai[0] if cai_rest_mM is None else np.asarray(cai_rest_mM, dtype=np.float64)
-    bound0 = resting_bound_fraction(rest, indicator)
-    bound = np.broadcast_to(bound0, cai.shape[1:]).copy()
+    state = IndicatorState(np.broadcast_to(rest, cai.shape[1:]), dt_ms, indicator)
     out = np.empty_like(cai)
     for k in range(cai.shape[0]):
-        out[k], bound = fluorescence_step(cai[k], bound, dt_ms, indicator, bound_rest=bound0)
+        out[k] = state.step(cai[k])
     return out

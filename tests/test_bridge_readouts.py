@@ -116,16 +116,15 @@ def _fluo_bundle(path, derived=None, readouts=None):
 def test_derived_fluorescence_readout_is_recordable_and_exact(tmp_path, monkeypatch):
     """A bundle's derived fluorescence readout: GCaMP6f computed from its cai readout, all cells at once, per step."""
     from neuron_ann import readouts
-    from neuron_ann.bridge import group as group_module
 
     calls = []
-    real_step = group_module.fluorescence_step
+    real_step = readouts.IndicatorState.step
 
-    def counting_step(cai, *args, **kwargs):
+    def counting_step(self, cai):
         calls.append(np.shape(cai))
-        return real_step(cai, *args, **kwargs)
+        return real_step(self, cai)
 
-    monkeypatch.setattr(group_module, "fluorescence_step", counting_step)
+    monkeypatch.setattr(readouts.IndicatorState, "step", counting_step)
     path = _fluo_bundle(tmp_path / "fluo.onnx")
     cells, keep = [], []
     for i, weight in enumerate((0.0, 0.0001, 0.0003)):

@@ -75,3 +75,44 @@ def test_no_tensorflow_import():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("name", ["BallHH", "L5PC"])
+def test_io_binding_matches_plain_steps(name):
+    """The device-buffer path (the GPU's default; run here on the CPU) gives the plain path's outputs."""
+    from neuron_ann.bundle import shipped_bundles
+
+    path = next(p for p in shipped_bundles() if bundle_module.load(p).meta["cell_type"]["name"] == name)
+    b = bundle_module.load(path)
+    plain = StepModel(b, 7, providers="CPUExecutionProvider", threads=1, io_binding=False)
+    bound = StepModel(b, 7, providers="CPUExecutionProvider", threads=1, io_binding=True)
+    assert bound.io_binding and not plain.io_binding
+    rng = np.random.default_rng(3)
+    for model in (plain, bound):
+        model.reset()
+    for k in range(40):
+        x = (rng.random(plain.x.shape) < 0.05).astype(np.float32) * 2.0
+        plain.x[...] = x
+        bound.x[...] = x
+        y_plain = plain.step().copy()
+        y_bound = bound.step().copy()
+        assert np.abs(y_plain - y_bound).max() < 1e-5, k
+    for a, c in zip(plain.state_arrays(), bound.state_arrays()):
+        assert np.abs(a - c).max() < 1e-5
+    bound.reset()  # back to the warmed-up state: the next step equals a fresh model's
+    fresh = StepModel(b, 7, providers="CPUExecutionProvider", threads=1)
+    fresh.reset()
+    bound.x[...] = fresh.x[...] = 0.0
+    assert np.abs(bound.step() - fresh.step()).max() < 1e-5
+
+
+def test_small_batches_stay_on_the_cpu_when_cuda_works(ball, monkeypatch):
+    """The automatic choice sends a cell type to the GPU only from CUDA_MIN_CELLS cells up."""
+    providers._reset_for_tests()
+    monkeypatch.setattr(providers, "_cuda_status", True)  # as on a machine where a CUDA session starts
+    small = choose_providers(ball.model_bytes, n_cells=providers.CUDA_MIN_CELLS - 1)
+    large = choose_providers(ball.model_bytes, n_cells=providers.CUDA_MIN_CELLS)
+    assert small == ["CPUExecutionProvider"]
+    assert large == ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    assert choose_providers(ball.model_bytes, "CPUExecutionProvider", n_cells=10**6) == ["CPUExecutionProvider"]
+    providers._reset_for_tests()

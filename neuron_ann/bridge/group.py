@@ -10,7 +10,7 @@ resized) with numpy views for the step:
 - ``ro_from``, ``ro_to`` [readouts * cells]: read by ``ANNReadout`` (and by the ``ANNSoma``
   clamps of v readouts); the bundle's readout
   outputs come first, then its derived readouts (fluorescence computed from a ``cai``
-  readout with :func:`neuron_ann.readouts.fluorescence_step`, for all cells at once).
+  readout with :class:`neuron_ann.readouts.IndicatorState`, for all cells at once).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import time
 import numpy as np
 from neuron import h
 
-from ..readouts import fluorescence_step, resting_bound_fraction
+from ..readouts import IndicatorState
 from ..runtime import StepModel
 from .plan import GroupPlan, check_dt, derived_readouts
 
@@ -59,11 +59,13 @@ class TypeGroup:
         contiguous = self.n_sites > 0 and np.array_equal(self.site_columns, np.arange(first, first + self.n_sites))
         self._site_target = np.s_[:, first : first + self.n_sites] if contiguous else np.s_[:, self.site_columns]
         self.current_column = self.bundle.current_input_index()
+        self._x_current = self.model.x[:, self.current_column] if self.current_column is not None else None  # a view
         self.v_column = self.bundle.output_index("soma_v")
         self.spike_column = self.bundle.output_index("spike_prob")
         self.offset_column = self.bundle.output_index("readout", "spike_offset")
         self.spike_threshold = float(meta["spike_threshold"])
         self._inputs_vec, self.inputs = _vector(self.n_cells * self.n_sites)
+        self._inputs2 = self.inputs[: self.n_cells * self.n_sites].reshape(self.n_cells, self.n_sites)
         self._current_vec, self.current = _vector(self.n_cells)
         self._v_from_vec, self.v_from = _vector(self.n_cells)
         self._v_to_vec, self.v_to = _vector(self.n_cells)
@@ -71,12 +73,14 @@ class TypeGroup:
         self._no_spike_vec, _no_spike = _vector(1)
         _no_spike[0] = -1.0  # t_spike of the clamps that drive v readouts
         self.readout_columns = [i for i, o in enumerate(meta["outputs"]) if o["kind"] == "readout" and o["name"] != "spike_offset"]
+        cols = self.readout_columns
+        # usual layout: one block of columns, read with a slice (fancy indexing costs a copy per step)
+        self._readout_cols = slice(cols[0], cols[-1] + 1) if cols and cols == list(range(cols[0], cols[-1] + 1)) else cols
         # derived readouts: (row of the readout they are computed from, indicator)
         derived = derived_readouts(self.bundle)
         self.derived = [(self.readout_columns.index(d["source"]), d["indicator"]) for d in derived]
         self.readout_names = [meta["outputs"][i]["name"] for i in self.readout_columns] + [d["name"] for d in derived]
-        self._bound = [None] * len(self.derived)  # per derived readout: bound indicator fraction per cell
-        self._bound_rest = [None] * len(self.derived)
+        self._indicators = [None] * len(self.derived)  # per derived readout: IndicatorState of all cells
         n_ro = len(self.readout_names)
         self._ro_from_vec, self.ro_from = _vector(n_ro * self.n_cells)
         self._ro_to_vec, self.ro_to = _vector(n_ro * self.n_cells)
@@ -199,8 +203,7 @@ class TypeGroup:
             self.ro_to2[:n_out] = last[self.readout_columns][:, None] if last is not None else 0.0
             for j, (row, indicator) in enumerate(self.derived):
                 # the warmed-up (resting) cai sets the indicator's resting state: dF/F0 = 0 at t = 0
-                self._bound_rest[j] = resting_bound_fraction(self.ro_to2[row].copy(), indicator)
-                self._bound[j] = self._bound_rest[j].copy()
+                self._indicators[j] = IndicatorState(self.ro_to2[row].copy(), self.dt_ms, indicator)
                 self.ro_to2[n_out + j] = 0.0
             for (cell_index, name), (pp, seg, variable) in self.readouts.items():
                 value = float(self.ro_to2[self.readout_names.index(name), cell_index])
@@ -241,11 +244,11 @@ class TypeGroup:
         t_k = self.k * self.dt_ms
         x = self.model.x
         # synapse columns: events that truly arrive in [t_k, t_k+1); current: mean over [t_k-1, t_k)
-        x[self._site_target] = self.inputs.reshape(self.n_cells, self.n_sites)
+        x[self._site_target] = self._inputs2
         if self.current_column is not None:
-            x[:, self.current_column] = self.current * (1.0 / self.dt_ms)
-        self.inputs[:] = 0.0
-        self.current[:] = 0.0
+            np.multiply(self.current, 1.0 / self.dt_ms, out=self._x_current)
+        self.inputs.fill(0.0)
+        self.current.fill(0.0)
         self._advance(t_k)
         self._cvode.event(t_k + self.dt_ms - EXCHANGE_EPS_MS, self._on_exchange)
         self.bridge_seconds += (time.perf_counter() - t0) - (self.model.ort_seconds - ort0)
@@ -259,18 +262,13 @@ class TypeGroup:
             self.ro_from2[...] = self.ro_to2
             n_out = len(self.readout_columns)
             if n_out:
-                self.ro_to2[:n_out] = y[:, self.readout_columns].T
-            for j, (row, indicator) in enumerate(self.derived):
-                self.ro_to2[n_out + j], self._bound[j] = fluorescence_step(
-                    self.ro_to2[row], self._bound[j], self.dt_ms, indicator, bound_rest=self._bound_rest[j]
-                )
-        if self.spike_column is None:
-            self.t_spike[:] = -1.0
+                self.ro_to2[:n_out] = y[:, self._readout_cols].T
+            for j, (row, _) in enumerate(self.derived):
+                self.ro_to2[n_out + j] = self._indicators[j].step(self.ro_to2[row])
+        if self.spike_column is None or y[:, self.spike_column].max() <= self.spike_threshold:
+            self.t_spike.fill(-1.0)
             return
         spiking = y[:, self.spike_column] > self.spike_threshold
-        if not spiking.any():
-            self.t_spike[:] = -1.0
-            return
         dt = h.dt
         if self.offset_column is not None:
             offset = y[:, self.offset_column].astype(np.float64)

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import logging
 
-__all__ = ["available_providers", "choose_providers", "cuda_works", "session_options"]
+__all__ = ["CUDA_MIN_CELLS", "available_providers", "choose_providers", "cuda_works", "session_options"]
 
 log = logging.getLogger("neuron_ann.runtime")
 
 CUDA = "CUDAExecutionProvider"
 CPU = "CPUExecutionProvider"
+
+#: the automatic choice runs a cell type on the GPU only from this many cells up: a CUDA
+#: step (graph replay) costs 70-100 us from 1 to 1000 cells on an H200 with onnxruntime-gpu
+#: 1.31, one CPU thread 27-50 us for 1 cell and 60-380 us for 10-100 cells
+#: (examples/gpu_check.py on the shipped bundles)
+CUDA_MIN_CELLS = 64
 
 _cuda_status: bool | None = None  # None: not probed yet
 _logged: set[str] = set()
@@ -59,7 +65,7 @@ def cuda_works(model_bytes: bytes) -> bool:
         return False
     import onnxruntime as ort
 
-    ort.set_default_logger_severity(3)  # a failing CUDA start logs errors that are expected here
+    ort.set_default_logger_severity(4)  # a failing CUDA start logs errors that are expected here
     try:
         session = ort.InferenceSession(model_bytes, session_options(), providers=[CUDA, CPU])
         _cuda_status = session.get_providers()[0] == CUDA
@@ -71,13 +77,15 @@ def cuda_works(model_bytes: bytes) -> bool:
     return _cuda_status
 
 
-def choose_providers(model_bytes: bytes, requested=None) -> list[str]:
+def choose_providers(model_bytes: bytes, requested=None, n_cells: int | None = None) -> list[str]:
     """The provider list to start sessions with.
 
     Args:
         model_bytes: a model to probe CUDA with (the first bundle loaded).
         requested: None for automatic choice, or a provider name / list of names, which
             overrides the choice (each must be one this onnxruntime offers).
+        n_cells: batch size; the automatic choice keeps batches under ``CUDA_MIN_CELLS``
+            on the CPU (None: any size).
     """
     if requested is not None:
         names = [requested] if isinstance(requested, str) else list(requested)
@@ -88,6 +96,10 @@ def choose_providers(model_bytes: bytes, requested=None) -> list[str]:
         _log_once(logging.INFO, f"neuron_ann: ONNX Runtime providers {names} (requested)")
         return names
     if cuda_works(model_bytes):
+        if n_cells is not None and n_cells < CUDA_MIN_CELLS:
+            _log_once(logging.INFO, f"neuron_ann: cell types with fewer than {CUDA_MIN_CELLS} swapped cells run on the CPU, "
+                                    "where their step is cheaper; pass providers=['CUDAExecutionProvider'] to force the GPU")
+            return [CPU]
         _log_once(logging.INFO, "neuron_ann: running surrogates on the GPU (CUDAExecutionProvider)")
         return [CUDA, CPU]
     if CUDA in available_providers():
