@@ -18,13 +18,16 @@ _warmup_cache: dict = {}
 class StepModel:
     """An ONNX Runtime session for one bundle plus the state of ``n_cells`` cells.
 
-    On the CPU, state tensors live in contiguous float32 arrays ``[n_cells, *shape]``;
-    :meth:`step` feeds them with the input rows and replaces them with the outputs. With
+    On the CPU, state tensors live in contiguous float32 arrays ``[n_cells, *shape]``
+    (``self.state``); :meth:`step` feeds them with the input rows and replaces them with the
+    outputs. With
     ``io_binding`` (the default on the GPU) the state stays in two sets of ONNX Runtime
     buffers on the device, read and written in turn by two fixed bindings, so a step copies
     only the input rows in and the output rows out; on the GPU the two bound steps are also
     captured as CUDA graphs and replayed (``cuda_graph``), which cuts the per-step launch
-    cost about threefold. CUDA runs in full float32 (TF32 off), like the CPU.
+    cost about threefold. CUDA runs in full float32 (TF32 off), like the CPU. Read the state
+    with :meth:`state_arrays` and replace it with :meth:`set_state` (``self.state`` is then
+    only the host copy last set).
 
     Args:
         bundle: the loaded bundle.
@@ -55,18 +58,18 @@ class StepModel:
         self.calls = 0
         self.warmup_calls = 0
         self._bindings = None
-        self.session = self._session(ort, threads)
-        if io_binding:
-            try:
+        try:
+            self.session = self._session(ort, threads)
+            if io_binding:
                 self._bind(ort)
-            except Exception as exc:  # onnxruntime raises several types when a graph cannot be captured
-                if not self.cuda_graph:
-                    raise
-                log.warning("neuron_ann: CUDA graph capture failed for %s (%s); running bound steps without graphs",
-                            bundle.meta["cell_type"]["name"], exc)
-                self.cuda_graph = False
-                self.session = self._session(ort, threads)
-                self._bind(ort)
+        except Exception as exc:  # onnxruntime raises several types when a graph cannot be made or captured
+            if not self.cuda_graph:
+                raise
+            log.warning("neuron_ann: CUDA graph capture failed for %s (%s); running bound steps without graphs",
+                        bundle.meta["cell_type"]["name"], exc)
+            self.cuda_graph = False
+            self.session = self._session(ort, threads)
+            self._bind(ort)
         # the warm-up runs plain session.run calls: never on a session that replays graphs
         self._warm_session = cpu_session(bundle.model_bytes) if self.cuda_graph else self.session
         self._cache_key = (hash(bundle.model_bytes), tuple(self.providers), self.cuda_graph)
@@ -110,7 +113,6 @@ class StepModel:
         if self.cuda_graph:  # capture both graphs now, so that a failure shows here; then zero state
             for phase in range(2):
                 self.session.run_with_iobinding(self._bindings[phase], self._run_options[phase])
-            self._phase = 0
             self.set_state([np.zeros_like(a) for a in self.state])
 
     @property
