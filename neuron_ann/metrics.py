@@ -71,11 +71,15 @@ def spike_times(v, dt_ms: float, t0_ms: float = 0.0, threshold_mv: float = SPIKE
     return t0_ms + (idx + frac) * dt_ms
 
 
-def spike_times_from_prob(prob, dt_ms: float, threshold: float = 0.5) -> np.ndarray:
+def spike_times_from_prob(prob, dt_ms: float, threshold: float = 0.5, offset_ms=None) -> np.ndarray:
     """Spike times from a surrogate's spike probability: step ``k`` predicts the interval
-    ``[k*dt, (k+1)*dt)``; every step above ``threshold`` is one spike at the interval's middle."""
+    ``[k*dt, (k+1)*dt)``; every step above ``threshold`` is one spike, at ``offset_ms[k]``
+    into the interval where the surrogate predicts that (a ``spike_offset`` output), else at
+    the interval's middle."""
     k = np.nonzero(np.asarray(prob) > threshold)[0]
-    return (k + 0.5) * dt_ms
+    if offset_ms is None:
+        return (k + 0.5) * dt_ms
+    return k * dt_ms + np.clip(np.asarray(offset_ms, dtype=np.float64)[k], 0.0, dt_ms)
 
 
 def match_spikes(t_true, t_pred, window_ms: float = MATCH_WINDOW_MS) -> list[tuple[int, int]]:

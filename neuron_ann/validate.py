@@ -58,6 +58,15 @@ def _column(meta, kind):
     return None
 
 
+def predicted_spike_times(meta: dict, y_one: np.ndarray, threshold: float) -> np.ndarray:
+    """Spike times (ms) of one prediction ``y_one`` [T, n_outputs]: steps above ``threshold``, at the
+    bundle's ``spike_offset`` output where it has one, else at the step's middle."""
+    s_col = _column(meta, "spike_prob")
+    o_col = next((i for i, o in enumerate(meta["outputs"]) if o["name"] == "spike_offset"), None)
+    return metrics.spike_times_from_prob(y_one[:, s_col], float(meta["dt_ms"]), threshold,
+                                         None if o_col is None else y_one[:, o_col])
+
+
 def evaluate_predictions(meta: dict, sims: list[dict], y: np.ndarray, threshold: float | None = None) -> dict:
     """Metrics of predictions ``y`` [batch, T, n_outputs] against simulations (dicts from the dataset)."""
     dt = float(meta["dt_ms"])
@@ -73,7 +82,7 @@ def evaluate_predictions(meta: dict, sims: list[dict], y: np.ndarray, threshold:
         tt = np.asarray(s["spike_times_ms"])
         t_true.append(tt[tt < n * dt] + offset)
         if s_col is not None:
-            t_pred.append(metrics.spike_times_from_prob(y[b, :, s_col], dt, threshold) + offset)
+            t_pred.append(predicted_spike_times(meta, y[b], threshold) + offset)
         else:
             t_pred.append(metrics.spike_times(y[b, :, v_col], dt, offset + dt))
         offset += n * dt + 10 * metrics.MATCH_WINDOW_MS  # keep simulations apart for matching
@@ -85,7 +94,7 @@ def evaluate_predictions(meta: dict, sims: list[dict], y: np.ndarray, threshold:
     out["rate_pred_hz"] = len(t_pred) / max(out["simulated_s"], 1e-9)
     readouts = {}
     for i, spec in enumerate(meta["outputs"]):
-        if spec["kind"] != "readout":
+        if spec["kind"] != "readout" or spec["name"] == "spike_offset":
             continue
         r_true = np.concatenate([s["readouts"][:, spec["recorded_column"]] for s in sims])
         r_pred = np.concatenate([y[b, :, i] for b in range(len(sims))])
@@ -106,7 +115,7 @@ def evaluate_predictions(meta: dict, sims: list[dict], y: np.ndarray, threshold:
         for b, s in enumerate(sims):
             n = len(s["v"])
             tt = np.asarray(s["spike_times_ms"])
-            tp = metrics.spike_times_from_prob(y[b, :, s_col], dt, threshold) if s_col is not None else np.array([])
+            tp = predicted_spike_times(meta, y[b], threshold) if s_col is not None else np.array([])
             drift += metrics.drift_windows(s["v"], y[b, :, v_col], tt, tp, dt, window_ms=min(10_000.0, n * dt))
         out["drift_windows"] = len(drift)
         out["drift_ve_min"] = float(min(d["ve_clipped"] for d in drift)) if drift else float("nan")
@@ -135,10 +144,8 @@ def fi_curves(source, config, session, meta, currents_na, duration_ms: float = 1
         sims.append(sim)
         x.append(sim["x"])
     y = predict(session, meta, np.stack(x))
-    s_col = _column(meta, "spike_prob")
-    dt = cfg.dt_ms
     rate_true = [len(s["spike_times_ms"]) / (duration_ms * 1e-3) for s in sims]
-    rate_pred = [len(metrics.spike_times_from_prob(y[b, :, s_col], dt, meta["spike_threshold"])) / (duration_ms * 1e-3) for b in range(len(sims))]
+    rate_pred = [len(predicted_spike_times(meta, y[b], meta["spike_threshold"])) / (duration_ms * 1e-3) for b in range(len(sims))]
     return metrics.compare_fi(currents_na, rate_true, rate_pred)
 
 
@@ -223,7 +230,7 @@ def drift_summary(meta: dict, sim: dict, y: np.ndarray, window_ms: float, repeat
     """VE (clipped) and spike F1 per window of one continuous simulation; first vs last window."""
     dt = float(meta["dt_ms"])
     v_col, s_col = _column(meta, "soma_v"), _column(meta, "spike_prob")
-    t_pred = metrics.spike_times_from_prob(y[:, s_col], dt, float(meta["spike_threshold"])) if s_col is not None else metrics.spike_times(y[:, v_col], dt, dt)
+    t_pred = predicted_spike_times(meta, y, float(meta["spike_threshold"])) if s_col is not None else metrics.spike_times(y[:, v_col], dt, dt)
     rows = metrics.drift_windows(sim["v"], y[:, v_col], sim["spike_times_ms"], t_pred, dt, window_ms)
     return {
         "window_ms": window_ms,

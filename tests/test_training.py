@@ -112,6 +112,61 @@ def test_tiny_model_without_feedback(tmp_path):
         h.delete_section(sec=sec)
 
 
+def test_tiny_spike_offset_model(tmp_path):
+    """spike_offset: one more output (ms into the step), fed back as a third column; numpy closed loop = ONNX."""
+    pytest.importorskip("tensorflow")
+    from neuron_ann.training.closed_loop import run_closed_loop, weights_of
+    from neuron_ann.training.command import train_surrogate
+    from neuron_ann.training.model import ModelConfig, build_model
+    from neuron_ann.validate import make_session, predict
+
+    out = tmp_path / "offset.onnx"
+    meta = train_surrogate(
+        "BallHH", out, sim_seconds=4, sim_ms=2000, epochs=1, processes=1, seed=5,
+        model={"filters": 8, "kernel": 3, "lstm_units": 12, "spike_offset": True},
+        train={"steps_per_epoch": 3, "batch_size": 4, "window": 100, "warmup_steps": 10, "val_windows": 4}, progress=False,
+    )
+    assert meta["validation"]["parity"]["max_abs_diff_v_mv"] < 1e-3
+    assert meta["validation"]["parity"]["max_abs_diff_readouts"] < 1e-4  # the offset column, in ms
+    assert [o["name"] for o in meta["outputs"]] == ["v", "spike", "spike_offset"] and meta["state"][3]["shape"] == [3]
+    dt = meta["dt_ms"]
+    session = make_session(bundle.load(out).model_bytes)
+    rng = np.random.default_rng(0)
+    feed = {"x": np.abs(rng.normal(size=(6, 7))).astype(np.float32) * 0.01}
+    for st in meta["state"]:
+        feed[st["input"]] = rng.normal(size=(6, *st["shape"])).astype(np.float32) * 2
+    y, *state = session.run(["y"] + [st["output"] for st in meta["state"]], feed)
+    assert np.all((y[:, 2] >= 0) & (y[:, 2] <= dt))
+    np.testing.assert_allclose(state[3][:, 2], y[:, 2] / dt * (y[:, 1] > 0.5), atol=1e-5)
+    model = build_model(7, 0, ModelConfig(**meta["provenance"]["training"]["model"]))
+    model.load_weights(tmp_path / "offset_work" / "checkpoints" / "best.weights.h5")
+    x = np.zeros((2, 200, 7), np.float32)
+    x[:, :, :6] = (rng.uniform(size=(2, 200, 6)) < 0.05) * 0.003
+    x[:, 50:, 6] = np.array([0.2, 0.4])[:, None]
+    y_onnx = predict(session, meta, x)
+    norm, warm = meta["normalization"], int(meta["warmup_steps"])
+    x_all = np.concatenate([np.zeros((2, warm, 7), np.float32), x], axis=1)
+    raw = run_closed_loop(weights_of(model), (x_all - np.asarray(norm["x_mean"])) / np.asarray(norm["x_std"]))[:, warm:]
+    np.testing.assert_allclose(raw[..., 0] * norm["v_std"] + norm["v_mean"], y_onnx[..., 0], atol=1e-3)
+    np.testing.assert_allclose(dt / (1 + np.exp(-raw[..., -1])), y_onnx[..., 2], atol=1e-4)
+    from neuron import h
+
+    for sec in list(h.allsec()):
+        h.delete_section(sec=sec)
+
+
+def test_spike_fractions_and_offset_spike_times():
+    from neuron_ann import metrics
+    from neuron_ann.dataset.store import spike_fractions
+
+    d = {"v": np.zeros(10), "spike_times_ms": np.array([0.25, 3.0, 3.75, 9.5, 12.0])}
+    frac = spike_fractions(d, 1.0)  # two spikes in step 3: the first counts; 12.0 lies beyond the 10 steps
+    np.testing.assert_allclose(frac, [0.25, 0, 0, 0.0, 0, 0, 0, 0, 0, 0.5])
+    prob = np.array([0.9, 0.1, 0.7, 0.2])
+    assert metrics.spike_times_from_prob(prob, 0.5, 0.5).tolist() == [0.25, 1.25]
+    assert metrics.spike_times_from_prob(prob, 0.5, 0.5, offset_ms=np.array([0.1, 0.0, 0.6, 0.0])).tolist() == [0.1, 1.5]
+
+
 def test_resume_training_continues(tiny_bundle, tmp_path, capsys):
     from neuron_ann.training.command import train_surrogate
 

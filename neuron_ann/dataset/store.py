@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import DatasetError
 from .generate import GenerationConfig, check_format, sim_path
 
-__all__ = ["Dataset", "read_sim"]
+__all__ = ["Dataset", "read_sim", "spike_fractions"]
 
 _KEYS = ("x", "v", "spike", "readouts", "spike_times_ms")
 
@@ -35,6 +35,18 @@ def read_sim(path) -> dict:
     if out["x"].shape[0] != n or out["spike"].shape[0] != n or out["readouts"].shape[0] != n:
         raise DatasetError(f"dataset file {path} has arrays of different lengths; delete it and rerun to regenerate it.")
     return out
+
+
+def spike_fractions(d: dict, dt_ms: float) -> np.ndarray:
+    """Per step, where in the step its (first) spike crossed -20 mV, as a fraction of the step; 0 without a spike."""
+    n = len(d["v"])
+    t = np.asarray(d["spike_times_ms"], dtype=np.float64)
+    k = np.floor(t / dt_ms + 1e-9).astype(int)
+    keep = k < n
+    frac = np.zeros(n, np.float32)
+    # reversed, so that the first spike of a step wins where a step holds two
+    frac[k[keep][::-1]] = np.clip(t[keep][::-1] / dt_ms - k[keep][::-1], 0.0, 1.0)
+    return frac
 
 
 class Dataset:
@@ -105,7 +117,8 @@ class Dataset:
         }
 
     def windows(self, part: str, length: int, warmup: int, rng, per_file: int = 8, from_start_fraction: float = 0.25):
-        """Endless stream of training windows ``(x, v, spike, readouts, mask)``, each ``warmup + length`` long.
+        """Endless stream of training windows ``(x, v, spike, readouts, mask, frac)``, each ``warmup + length`` long
+        (``frac``: :func:`spike_fractions`).
 
         A window taken from a file's start is prefixed with ``warmup`` zero-input steps at
         rest (the cell was settled before t = 0), which teaches the model to settle from zero
@@ -119,6 +132,7 @@ class Dataset:
         while True:
             for fi in rng.permutation(len(paths)):
                 d = read_sim(paths[fi])
+                d["frac"] = spike_fractions(d, self.config.dt_ms)
                 n = len(d["v"])
                 v_rest = float(d["v_rest_mv"]) if "v_rest_mv" in d else float(d["v"][0])
                 rest_readouts = d["readouts"][0]
@@ -132,6 +146,8 @@ class Dataset:
                         v[warmup : warmup + m] = d["v"][:m]
                         s = np.zeros(total, np.float32)
                         s[warmup : warmup + m] = d["spike"][:m]
+                        frac = np.zeros(total, np.float32)
+                        frac[warmup : warmup + m] = d["frac"][:m]
                         r = np.tile(rest_readouts, (total, 1)).astype(np.float32)
                         r[warmup : warmup + m] = d["readouts"][:m]
                         mask[: warmup // 2] = 0.0  # let the state settle before the rest target counts
@@ -140,5 +156,6 @@ class Dataset:
                         a = int(rng.integers(0, n - total + 1))
                         sl = slice(a, a + total)
                         x, v, s, r = d["x"][sl], d["v"][sl], d["spike"][sl].astype(np.float32), d["readouts"][sl]
+                        frac = d["frac"][sl]
                         mask[:warmup] = 0.0
-                    yield x, v, s, r, mask
+                    yield x, v, s, r, mask, frac

@@ -41,7 +41,7 @@ def run_closed_loop(weights: dict, x_norm) -> np.ndarray:
     units = w["w_h"].shape[0]
     h = np.zeros((batch, units))
     c = np.zeros((batch, units))
-    fb = np.zeros((batch, 2))
+    fb = np.zeros((batch, w_fb.shape[0]))  # 2 columns, 3 for a spike-offset model (its offset head is the last)
     out = np.empty((batch, steps, w["w_d"].shape[1]))
     for k in range(steps):
         z = conv[:, k] + h @ w["w_h"]
@@ -52,12 +52,15 @@ def run_closed_loop(weights: dict, x_norm) -> np.ndarray:
         h = _sigmoid(o) * np.tanh(c)
         raw = h @ w["w_d"] + w["b_d"]
         out[:, k] = raw
-        fb = np.stack([raw[:, 0], (raw[:, 1] > 0.0).astype(np.float64)], axis=1)
+        spiked = (raw[:, 1] > 0.0).astype(np.float64)
+        columns = [raw[:, 0], spiked] + ([_sigmoid(raw[:, -1]) * spiked] if fb.shape[1] == 3 else [])
+        fb = np.stack(columns, axis=1)
     return out
 
 
-def closed_loop_score(model, x_norm, y, norm: dict, dt_ms: float) -> dict:
-    """Closed-loop VE (clipped), spike F1 (p > 0.5) and their combined score over the masked steps of ``y`` (packed targets)."""
+def closed_loop_score(model, x_norm, y, norm: dict, dt_ms: float, spike_offset: bool = False) -> dict:
+    """Closed-loop VE (clipped), spike F1 (p > 0.5) and their combined score over the masked steps of ``y`` (packed
+    targets; with ``spike_offset``, true and predicted spikes fall where in the step they do, not at its middle)."""
     raw = run_closed_loop(weights_of(model), np.asarray(x_norm, np.float64))
     mask = y[..., -1] > 0
     v_true = y[..., 0] * norm["v_std"] + norm["v_mean"]
@@ -66,8 +69,10 @@ def closed_loop_score(model, x_norm, y, norm: dict, dt_ms: float) -> dict:
     t_true, t_pred, offset = [], [], 0.0
     for b in range(len(y)):
         idx = np.nonzero(mask[b])[0]
-        t_true.append(metrics.spike_times_from_prob(y[b, idx, 1], dt_ms, 0.5) + offset)
-        t_pred.append(metrics.spike_times_from_prob(_sigmoid(raw[b, idx, 1]), dt_ms, 0.5) + offset)
+        frac_true = y[b, idx, -2] * dt_ms if spike_offset else None
+        frac_pred = _sigmoid(raw[b, idx, -1]) * dt_ms if spike_offset else None
+        t_true.append(metrics.spike_times_from_prob(y[b, idx, 1], dt_ms, 0.5, frac_true) + offset)
+        t_pred.append(metrics.spike_times_from_prob(_sigmoid(raw[b, idx, 1]), dt_ms, 0.5, frac_pred) + offset)
         offset += (len(idx) + 100) * dt_ms
     f1 = metrics.spike_metrics(np.concatenate(t_true), np.concatenate(t_pred))["f1"]
     return {"ve_clipped": float(ve), "spike_f1": float(f1), "score": float((1.0 - ve) + (1.0 - f1))}

@@ -139,10 +139,10 @@ def train_surrogate(
     keras_model, norm, train_info = train_model(dataset, work_dir / "checkpoints", model_cfg, train_cfg, resume=resume)
 
     print("[3/4] export to ONNX and parity check", flush=True)
-    onnx_model = export_step_model(keras_model, norm)
+    onnx_model = export_step_model(keras_model, norm, dt_ms)
     test_sims = [read_sim(p) for p in dataset.paths("test")]
     parity_x = np.stack([s["x"][: min(2000, len(s["x"]))] for s in test_sims[:2]])
-    parity = parity_check(keras_model, onnx_model, norm, parity_x, train_cfg.warmup_steps)
+    parity = parity_check(keras_model, onnx_model, norm, parity_x, train_cfg.warmup_steps, dt_ms)
     print(f"parity Keras vs ONNX step model: max |dv| = {parity['max_abs_diff_v_mv']:.2e} mV", flush=True)
     if not parity["max_abs_diff_v_mv"] < PARITY_TOLERANCE_MV:
         raise RuntimeError(f"exported step model differs from the Keras model by {parity['max_abs_diff_v_mv']:.3g} mV (> {PARITY_TOLERANCE_MV} mV); not writing {out}.")
@@ -170,6 +170,8 @@ def train_surrogate(
         spec = parse_readout(name)
         outputs.append({"name": spec.name, "kind": "readout", "variable": spec.variable, "units": spec.units,
                         "section": spec.section or info["soma"], "x": spec.x if spec.x is not None else 0.5, "recorded_column": j})
+    if model_cfg.spike_offset:  # where in the step the spike falls: the bridge emits it then
+        outputs.append({"name": "spike_offset", "kind": "readout", "variable": "spike_offset", "units": "ms"})
     import importlib.metadata as md
 
     def version(p):

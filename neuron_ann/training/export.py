@@ -9,13 +9,17 @@ TensorFlow ops and converted with tf2onnx at opset 17.
 A model trained with feedback (see ``ModelConfig.feedback``) has one more state tensor,
 ``fb_in``/``fb_out`` [batch, 2]: the previous step's normalised soma v and spike (1 where
 the spike probability exceeded 0.5), which the step model computes from its own output.
+A ``spike_offset`` model has one more output, last: where in the step the spike falls
+(ms from the step's start), and, with feedback, a third feedback column: that time as a
+fraction of the step where the step spiked, else 0.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["STATE", "FEEDBACK_STATE", "state_names", "export_step_model", "run_step_model", "parity_check", "keras_predict"]
+__all__ = ["STATE", "FEEDBACK_STATE", "state_names", "export_step_model", "run_step_model", "parity_check", "keras_predict",
+           "has_spike_offset"]
 
 OPSET = 17
 #: (input name, output name) of each state tensor, in graph order
@@ -42,18 +46,34 @@ def layer_weights(model):
     return w_conv, b_conv, w_x, w_h, b_l, w_d, b_d
 
 
-def state_shapes(model, n_inputs: int) -> list[list[int]]:
-    from .model import FEEDBACK_WIDTH
+def has_spike_offset(model, n_readouts: int) -> bool:
+    """True when the heads have the spike-offset column after v, spike and the ``n_readouts`` readouts."""
+    return model.get_layer("heads").units == 2 + n_readouts + 1
 
+
+def state_shapes(model, n_inputs: int) -> list[list[int]]:
     kernel = model.get_layer("conv").kernel_size[0]
     units = model.get_layer("lstm").units
-    return [[kernel - 1, n_inputs], [units], [units]] + ([[FEEDBACK_WIDTH]] if has_feedback(model) else [])
+    return [[kernel - 1, n_inputs], [units], [units]] + ([[int(model.inputs[1].shape[-1])]] if has_feedback(model) else [])
 
 
-def export_step_model(model, norm: dict):
+def _output_transform(norm: dict, offset_ms: float | None):
+    """(scale, shift, is_sigmoid) per output: y = sigmoid(raw) * scale where is_sigmoid, else raw * scale + shift."""
+    extra = [] if offset_ms is None else [offset_ms]
+    scale = np.concatenate([[norm["v_std"], 1.0], norm["readout_std"], extra]).astype(np.float32)
+    shift = np.concatenate([[norm["v_mean"], 0.0], norm["readout_mean"], [0.0] * len(extra)]).astype(np.float32)
+    is_sigmoid = np.zeros(len(scale), np.float32)
+    is_sigmoid[1] = 1.0
+    if offset_ms is not None:
+        is_sigmoid[-1] = 1.0
+    return scale, shift, is_sigmoid
+
+
+def export_step_model(model, norm: dict, dt_ms: float | None = None):
     """Return the ONNX ``ModelProto`` of the streaming step model.
 
-    ``norm`` holds ``x_mean``, ``x_std``, ``v_mean``, ``v_std``, ``readout_mean``, ``readout_std``.
+    ``norm`` holds ``x_mean``, ``x_std``, ``v_mean``, ``v_std``, ``readout_mean``, ``readout_std``;
+    ``dt_ms`` (the step) is needed by a spike-offset model, whose offset output is in ms.
     """
     import onnx
     import tensorflow as tf
@@ -63,10 +83,10 @@ def export_step_model(model, norm: dict):
     kernel, n_in, filters = w_conv.shape
     x_mean = np.asarray(norm["x_mean"], np.float32)
     x_scale = (1.0 / np.asarray(norm["x_std"], np.float32)).astype(np.float32)
-    out_scale = np.concatenate([[norm["v_std"], 1.0], norm["readout_std"]]).astype(np.float32)
-    out_shift = np.concatenate([[norm["v_mean"], 0.0], norm["readout_mean"]]).astype(np.float32)
-    is_prob = np.zeros(len(out_scale), np.float32)
-    is_prob[1] = 1.0
+    offset = has_spike_offset(model, len(norm["readout_std"]))
+    if offset and dt_ms is None:
+        raise ValueError("a spike-offset model needs dt_ms to export its offset output in ms.")
+    out_scale, out_shift, is_prob = _output_transform(norm, float(dt_ms) if offset else None)
     w_conv_flat = w_conv.reshape(kernel * n_in, filters).astype(np.float32)
     feedback = has_feedback(model)
     names = state_names(model)
@@ -91,7 +111,9 @@ def export_step_model(model, norm: dict):
         y = is_prob * tf.sigmoid(raw) + (1.0 - is_prob) * (raw * out_scale + out_shift)
         out = (y, window[:, 1:, :], h_new, c_new)
         if feedback:  # sigmoid(raw) > 0.5 exactly where raw > 0
-            out += (tf.concat([raw[:, 0:1], tf.cast(raw[:, 1:2] > 0.0, tf.float32)], axis=1),)
+            spiked = tf.cast(raw[:, 1:2] > 0.0, tf.float32)
+            columns = [raw[:, 0:1], spiked] + ([tf.sigmoid(raw[:, -1:]) * spiked] if offset else [])
+            out += (tf.concat(columns, axis=1),)
         return out
 
     fn = tf.function(step, input_signature=spec)
@@ -115,7 +137,7 @@ def run_step_model(session, x, state_shapes, warmup_steps: int = 0, names=STATE,
 
     ``warmup_steps`` zero-input steps run first and are not returned. Returns ``y``
     [batch, T, n_outputs]; with ``return_feedback`` also the feedback input each step saw
-    (warm-up included), [batch, warmup + T, 2].
+    (warm-up included), [batch, warmup + T, width].
     """
     x = np.asarray(x, np.float32)
     batch, steps, n_in = x.shape
@@ -135,10 +157,11 @@ def run_step_model(session, x, state_shapes, warmup_steps: int = 0, names=STATE,
     return (y, np.stack(fbs, axis=1)) if return_feedback else y
 
 
-def keras_predict(model, x, norm: dict, warmup_steps: int = 0, feedback=None) -> np.ndarray:
+def keras_predict(model, x, norm: dict, warmup_steps: int = 0, feedback=None, dt_ms: float | None = None) -> np.ndarray:
     """The Keras sequence model in physical units, same layout as :func:`run_step_model`.
 
-    A feedback model needs ``feedback`` [batch, warmup + T, 2], the feedback input of each step.
+    A feedback model needs ``feedback`` [batch, warmup + T, width], the feedback input of each
+    step; a spike-offset model ``dt_ms``.
     """
     x = np.asarray(x, np.float32)
     if warmup_steps:
@@ -146,15 +169,12 @@ def keras_predict(model, x, norm: dict, warmup_steps: int = 0, feedback=None) ->
     xn = (x - np.asarray(norm["x_mean"], np.float32)) / np.asarray(norm["x_std"], np.float32)
     inputs = [xn, np.asarray(feedback, np.float32)] if has_feedback(model) else xn
     raw = np.asarray(model(inputs, training=False))[:, warmup_steps:]
-    out = raw.copy()
-    out[..., 0] = raw[..., 0] * norm["v_std"] + norm["v_mean"]
-    out[..., 1] = 1.0 / (1.0 + np.exp(-raw[..., 1]))
-    if raw.shape[-1] > 2:
-        out[..., 2:] = raw[..., 2:] * np.asarray(norm["readout_std"]) + np.asarray(norm["readout_mean"])
-    return out
+    offset = has_spike_offset(model, len(norm["readout_std"]))
+    scale, shift, is_sigmoid = _output_transform(norm, float(dt_ms) if offset else None)
+    return np.where(is_sigmoid > 0, 1.0 / (1.0 + np.exp(-raw)) * scale, raw * scale + shift)
 
 
-def parity_check(model, onnx_model, norm: dict, x, warmup_steps: int) -> dict:
+def parity_check(model, onnx_model, norm: dict, x, warmup_steps: int, dt_ms: float | None = None) -> dict:
     """Max |difference| between the Keras sequence model and the ONNX step model, per output kind.
 
     A feedback model's step model runs closed-loop; the Keras model gets the feedback the
@@ -166,10 +186,10 @@ def parity_check(model, onnx_model, norm: dict, x, warmup_steps: int) -> dict:
     n_in = x.shape[-1]
     if has_feedback(model):
         y_onnx, fb = run_step_model(session, x, state_shapes(model, n_in), warmup_steps, state_names(model), return_feedback=True)
-        y_keras = keras_predict(model, x, norm, warmup_steps, feedback=fb)
+        y_keras = keras_predict(model, x, norm, warmup_steps, feedback=fb, dt_ms=dt_ms)
     else:
         y_onnx = run_step_model(session, x, state_shapes(model, n_in), warmup_steps)
-        y_keras = keras_predict(model, x, norm, warmup_steps)
+        y_keras = keras_predict(model, x, norm, warmup_steps, dt_ms=dt_ms)
     diff = np.abs(y_onnx - y_keras)
     return {
         "max_abs_diff_v_mv": float(diff[..., 0].max()),

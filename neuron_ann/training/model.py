@@ -1,7 +1,8 @@
 """The CNN-LSTM surrogate in Keras: causal convolution over the input columns, an LSTM, dense heads.
 
 The Keras model works on normalised inputs and predicts, per step, the normalised soma
-voltage, a spike logit and the normalised readouts, concatenated on the last axis.
+voltage, a spike logit, the normalised readouts and, with ``spike_offset``, the logit of
+where in the step the spike falls (fraction of the step), concatenated on the last axis.
 TensorFlow is imported only by the functions here, never at import of ``neuron_ann``.
 """
 
@@ -11,7 +12,8 @@ from dataclasses import asdict, dataclass
 
 __all__ = ["ModelConfig", "build_model", "make_loss", "count_parameters", "feedback_columns", "FEEDBACK_WIDTH"]
 
-#: feedback columns: previous soma v (normalised) and previous spike (0/1)
+#: feedback columns: previous soma v (normalised) and previous spike (0/1); a spike_offset
+#: model feeds back a third, where in the previous step its spike fell (fraction, 0 without)
 FEEDBACK_WIDTH = 2
 
 
@@ -32,6 +34,15 @@ class ModelConfig:
     # a dynamical system that keeps its own firing phase instead of predicting a mean.
     feedback: bool = True
     feedback_noise: float = 0.05
+    # spike_offset: a head for where in the step the spike falls (fraction of the step, trained
+    # on spike steps only, weight spike_offset_loss_weight); the bundle emits each spike at
+    # that time instead of the step's middle, and a feedback model also sees it next step
+    spike_offset: bool = False
+    spike_offset_loss_weight: float = 1.0
+
+    @property
+    def feedback_width(self) -> int:
+        return FEEDBACK_WIDTH + (1 if self.spike_offset else 0)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -46,34 +57,35 @@ def build_model(n_inputs: int, n_readouts: int, config: ModelConfig):
     h = keras.layers.Conv1D(config.filters, config.kernel, padding="causal", activation="relu", name="conv")(inp)
     inputs = inp
     if config.feedback:
-        fb = keras.Input(shape=(None, FEEDBACK_WIDTH), name="feedback")
+        fb = keras.Input(shape=(None, config.feedback_width), name="feedback")
         h = keras.layers.Concatenate(name="with_feedback")([h, fb])
         inputs = [inp, fb]
     h = keras.layers.LSTM(config.lstm_units, return_sequences=True, name="lstm")(h)
-    out = keras.layers.Dense(2 + n_readouts, name="heads")(h)
+    out = keras.layers.Dense(2 + n_readouts + (1 if config.spike_offset else 0), name="heads")(h)
     return keras.Model(inputs, out, name="cnn_lstm")
 
 
-def feedback_columns(v_norm, spike, noise: float = 0.0, rng=None):
-    """The feedback input of a teacher-forced window: step k sees v_norm[k-1] (+ noise) and spike[k-1].
+def feedback_columns(v_norm, spike, noise: float = 0.0, rng=None, frac=None):
+    """The feedback input of a teacher-forced window: step k sees v_norm[k-1] (+ noise) and spike[k-1]
+    (and, given ``frac``, where in step k-1 its spike fell).
 
-    ``v_norm`` and ``spike`` are [batch, T]; step 0 sees step 0's own values (it lies in
-    the burn-in, where no loss applies). Returns [batch, T, 2] float32.
+    ``v_norm``, ``spike`` and ``frac`` are [batch, T]; step 0 sees step 0's own values (it
+    lies in the burn-in, where no loss applies). Returns [batch, T, 2 or 3] float32.
     """
     import numpy as np
 
-    fb = np.empty((*v_norm.shape, FEEDBACK_WIDTH), np.float32)
-    fb[:, 1:, 0] = v_norm[:, :-1]
-    fb[:, 0, 0] = v_norm[:, 0]
-    fb[:, 1:, 1] = spike[:, :-1]
-    fb[:, 0, 1] = spike[:, 0]
+    columns = [v_norm, spike] + ([frac * spike] if frac is not None else [])
+    fb = np.empty((*v_norm.shape, len(columns)), np.float32)
+    for j, col in enumerate(columns):
+        fb[:, 1:, j] = col[:, :-1]
+        fb[:, 0, j] = col[:, 0]
     if noise:
         fb[..., 0] += rng.normal(0.0, noise, size=v_norm.shape).astype(np.float32)
     return fb
 
 
 def make_loss(config: ModelConfig, clip_norm: float, n_readouts: int):
-    """Loss on targets packed as ``[v_norm, spike, readouts_norm..., mask]``.
+    """Loss on targets packed as ``[v_norm, spike, readouts_norm..., (spike fraction,) mask]``.
 
     ``clip_norm`` is -55 mV in normalised units: v above it is weighted by
     ``suprathreshold_weight``; there, a prediction below -55 mV also costs
@@ -84,7 +96,7 @@ def make_loss(config: ModelConfig, clip_norm: float, n_readouts: int):
     def loss(y_true, y_pred):
         v, spike = y_true[..., 0], y_true[..., 1]
         readouts = y_true[..., 2 : 2 + n_readouts]
-        mask = y_true[..., 2 + n_readouts]
+        mask = y_true[..., -1]
         v_weight = tf.where(v > clip_norm, config.suprathreshold_weight, config.subthreshold_weight)
         err_v = v_weight * tf.square(y_pred[..., 0] - v)
         if config.clip_floor_weight:
@@ -93,7 +105,10 @@ def make_loss(config: ModelConfig, clip_norm: float, n_readouts: int):
         bce = tf.nn.weighted_cross_entropy_with_logits(labels=spike, logits=y_pred[..., 1], pos_weight=config.spike_pos_weight)
         total = err_v + config.spike_loss_weight * bce
         if n_readouts:
-            total += config.readout_loss_weight * tf.reduce_mean(tf.square(y_pred[..., 2:] - readouts), axis=-1)
+            total += config.readout_loss_weight * tf.reduce_mean(tf.square(y_pred[..., 2 : 2 + n_readouts] - readouts), axis=-1)
+        if config.spike_offset:  # where in the step: on spike steps only
+            frac = y_true[..., 2 + n_readouts]
+            total += config.spike_offset_loss_weight * spike * tf.square(tf.sigmoid(y_pred[..., 2 + n_readouts]) - frac)
         return tf.reduce_sum(total * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
 
     return loss

@@ -76,14 +76,17 @@ def normalisation(stats: dict) -> dict:
     }
 
 
-def pack_targets(v, spike, readouts, mask, norm):
+def pack_targets(v, spike, readouts, mask, norm, frac=None):
+    """``[v_norm, spike, readouts_norm..., (spike fraction,) mask]`` on the last axis."""
     v_n = (v - norm["v_mean"]) / norm["v_std"]
     r_n = (readouts - np.asarray(norm["readout_mean"], np.float32)) / np.asarray(norm["readout_std"], np.float32)
-    return np.concatenate([v_n[..., None], spike[..., None], r_n, mask[..., None]], axis=-1).astype(np.float32)
+    extra = [frac[..., None]] if frac is not None else []
+    return np.concatenate([v_n[..., None], spike[..., None], r_n, *extra, mask[..., None]], axis=-1).astype(np.float32)
 
 
-def _batches(dataset: Dataset, part, cfg: TrainConfig, norm, rng, feedback_noise: float | None = None):
-    """Endless (x, y) batches; with ``feedback_noise`` not None, x is [x, feedback] (teacher forcing)."""
+def _batches(dataset: Dataset, part, cfg: TrainConfig, norm, rng, feedback_noise: float | None = None, spike_offset: bool = False):
+    """Endless (x, y) batches; with ``feedback_noise`` not None, x is [x, feedback] (teacher forcing);
+    with ``spike_offset``, y holds where in each step its spike fell."""
     x_mean = np.asarray(norm["x_mean"], np.float32)
     x_std = np.asarray(norm["x_std"], np.float32)
     per_file = 1 if cfg.from_start_fraction >= 1.0 else 8  # whole-file windows: each file once per pass
@@ -97,9 +100,10 @@ def _batches(dataset: Dataset, part, cfg: TrainConfig, norm, rng, feedback_noise
         for i in sorted(picks, reverse=True):
             buffer.pop(i)
         x = np.stack([(c[0] - x_mean) / x_std for c in chosen]).astype(np.float32)
-        y = pack_targets(*(np.stack([c[j] for c in chosen]) for j in range(1, 5)), norm)
+        frac = np.stack([c[5] for c in chosen]) if spike_offset else None
+        y = pack_targets(*(np.stack([c[j] for c in chosen]) for j in range(1, 5)), norm, frac)
         if feedback_noise is not None:
-            x = [x, feedback_columns(y[..., 0], y[..., 1], feedback_noise, rng)]
+            x = [x, feedback_columns(y[..., 0], y[..., 1], feedback_noise, rng, frac)]
         yield x, y
 
 
@@ -121,7 +125,8 @@ def train_model(dataset: Dataset, checkpoint_dir, model_cfg: ModelConfig, cfg: T
     initial_epoch, best, waited, lr, history = 0, float("inf"), 0, cfg.learning_rate, []
     if resume and state_path.is_file():
         state = json.loads(state_path.read_text())
-        if state.get("model") != model_cfg.as_dict() or state.get("train", {}).get("window") != cfg.window:
+        saved = {**ModelConfig().as_dict(), **state.get("model", {})}  # settings added since then: their defaults
+        if saved != model_cfg.as_dict() or state.get("train", {}).get("window") != cfg.window:
             raise DatasetError(f"checkpoints in {checkpoint_dir} were made with other model settings; drop --resume or use another --work-dir.")
         model.load_weights(checkpoint_dir / "last.weights.h5")
         initial_epoch, best, waited, lr, history = state["epoch"], state["best"], state["waited"], state["lr"], state["history"]
@@ -131,13 +136,14 @@ def train_model(dataset: Dataset, checkpoint_dir, model_cfg: ModelConfig, cfg: T
     rng = np.random.default_rng([cfg.seed, 99])
     val_rng = np.random.default_rng([cfg.seed, 98])
     noise = model_cfg.feedback_noise if model_cfg.feedback else None
-    val = [b for _, b in zip(range(max(1, cfg.val_windows // cfg.batch_size)), _batches(dataset, "val", cfg, norm, val_rng, noise))]
+    offset = model_cfg.spike_offset
+    val = [b for _, b in zip(range(max(1, cfg.val_windows // cfg.batch_size)), _batches(dataset, "val", cfg, norm, val_rng, noise, offset))]
     if model_cfg.feedback:
         x_val = [np.concatenate([b[0][j] for b in val]) for j in range(2)]
     else:
         x_val = np.concatenate([b[0] for b in val])
     y_val = np.concatenate([b[1] for b in val])
-    train_stream = _batches(dataset, "train", cfg, norm, rng, noise)
+    train_stream = _batches(dataset, "train", cfg, norm, rng, noise, offset)
     start = time.perf_counter()
     epoch = initial_epoch
     for epoch in range(initial_epoch, cfg.epochs):
@@ -149,7 +155,7 @@ def train_model(dataset: Dataset, checkpoint_dir, model_cfg: ModelConfig, cfg: T
         val_loss = float(model.evaluate(x_val, y_val, batch_size=cfg.batch_size, verbose=0))
         entry = {}
         if model_cfg.feedback:  # teacher-forced loss says little about the free-running model: select on its closed-loop score
-            closed = closed_loop_score(model, x_val[0], y_val, norm, dataset.config.dt_ms)
+            closed = closed_loop_score(model, x_val[0], y_val, norm, dataset.config.dt_ms, spike_offset=offset)
             entry = {"closed_loop_" + k: round(v, 5) for k, v in closed.items()}
             criterion = closed["score"]
         else:
