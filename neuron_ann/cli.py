@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="seed for data generation and training")
     p.add_argument("--processes", type=int, default=None, help="parallel NEURON processes for data generation")
     p.add_argument("--dt", type=float, default=None, help="surrogate step in ms (default per cell type)")
+    p.add_argument("--spike-offset", action="store_true", default=None,
+                   help="also predict where in the step each spike falls (emitted then, not at the step's middle)")
 
     p = sub.add_parser("convert", help="convert a ModelDB-style model folder into a trainable cell description")
     p.add_argument("folder", help="model folder with .hoc/.py and .mod files")

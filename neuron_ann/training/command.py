@@ -242,5 +242,6 @@ def train_command(args) -> int:
     train_surrogate(
         args.cell, args.out, n_sites=args.sites, sim_seconds=args.sim_seconds, readouts=args.readouts, resume=args.resume,
         work_dir=args.work_dir, epochs=args.epochs, seed=args.seed, processes=args.processes, dt_ms=args.dt,
+        model={"spike_offset": True} if args.spike_offset else None,
     )
     return 0
