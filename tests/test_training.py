@@ -188,7 +188,7 @@ def test_info_and_validate_commands(tiny_bundle, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "contact sites    6" in text and "parity" in text and "conv_state_in" in text
     assert main(["info", str(out), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["dt_ms"] == 1.0
+    assert json.loads(capsys.readouterr().out)["dt_ms"] == 0.5  # the BallHH default step
     report = tmp_path / "v.json"
     assert main(["validate", str(out), "--sim-seconds", "1", "--seed", "77", "--json", str(report)]) == 0
     result = json.loads(report.read_text())

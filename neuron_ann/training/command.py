@@ -18,6 +18,8 @@ from ..readouts import INDICATORS, READOUT_UNITS
 __all__ = ["train_command", "train_surrogate", "step_cost_us"]
 
 PARITY_TOLERANCE_MV = 1e-3
+#: the same check on the spike probability and the readouts (each in its own units: mM, mA/cm2, ms)
+PARITY_TOLERANCE_OTHER = 1e-3
 FLUORESCENCE_INDICATOR = "GCaMP6f"
 
 
@@ -146,6 +148,10 @@ def train_surrogate(
     print(f"parity Keras vs ONNX step model: max |dv| = {parity['max_abs_diff_v_mv']:.2e} mV", flush=True)
     if not parity["max_abs_diff_v_mv"] < PARITY_TOLERANCE_MV:
         raise RuntimeError(f"exported step model differs from the Keras model by {parity['max_abs_diff_v_mv']:.3g} mV (> {PARITY_TOLERANCE_MV} mV); not writing {out}.")
+    for key in ("max_abs_diff_spike_prob", "max_abs_diff_readouts"):  # the other outputs, in their own units
+        if not parity[key] < PARITY_TOLERANCE_OTHER:
+            raise RuntimeError(f"exported step model differs from the Keras model: {key} = {parity[key]:.3g} (> {PARITY_TOLERANCE_OTHER}); "
+                               f"not writing {out}.")
     parity["tolerance_mv"] = PARITY_TOLERANCE_MV
 
     n_in = config.n_inputs

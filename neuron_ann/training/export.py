@@ -108,7 +108,7 @@ def export_step_model(model, norm: dict, dt_ms: float | None = None):
         c_new = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
         h_new = tf.sigmoid(o) * tf.tanh(c_new)
         raw = tf.matmul(h_new, w_d.astype(np.float32)) + b_d.astype(np.float32)
-        y = is_prob * tf.sigmoid(raw) + (1.0 - is_prob) * (raw * out_scale + out_shift)
+        y = is_prob * tf.sigmoid(raw) * out_scale + (1.0 - is_prob) * (raw * out_scale + out_shift)
         out = (y, window[:, 1:, :], h_new, c_new)
         if feedback:  # sigmoid(raw) > 0.5 exactly where raw > 0
             spiked = tf.cast(raw[:, 1:2] > 0.0, tf.float32)
