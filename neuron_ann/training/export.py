@@ -86,7 +86,7 @@ def export_step_model(model, norm: dict, dt_ms: float | None = None):
     offset = has_spike_offset(model, len(norm["readout_std"]))
     if offset and dt_ms is None:
         raise ValueError("a spike-offset model needs dt_ms to export its offset output in ms.")
-    out_scale, out_shift, is_prob = _output_transform(norm, float(dt_ms) if offset else None)
+    out_scale, out_shift, is_sigmoid = _output_transform(norm, float(dt_ms) if offset else None)
     w_conv_flat = w_conv.reshape(kernel * n_in, filters).astype(np.float32)
     feedback = has_feedback(model)
     names = state_names(model)
@@ -108,7 +108,7 @@ def export_step_model(model, norm: dict, dt_ms: float | None = None):
         c_new = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
         h_new = tf.sigmoid(o) * tf.tanh(c_new)
         raw = tf.matmul(h_new, w_d.astype(np.float32)) + b_d.astype(np.float32)
-        y = is_prob * tf.sigmoid(raw) * out_scale + (1.0 - is_prob) * (raw * out_scale + out_shift)
+        y = is_sigmoid * tf.sigmoid(raw) * out_scale + (1.0 - is_sigmoid) * (raw * out_scale + out_shift)
         out = (y, window[:, 1:, :], h_new, c_new)
         if feedback:  # sigmoid(raw) > 0.5 exactly where raw > 0
             spiked = tf.cast(raw[:, 1:2] > 0.0, tf.float32)
