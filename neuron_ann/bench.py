@@ -43,7 +43,7 @@ def _cell_class(meta):
     return getattr(importlib.import_module(module), name)
 
 
-def build_network(bundle, n_cells: int, connectivity: float, seed: int = 1):
+def build_network(bundle, n_cells: int, connectivity: float, seed: int = 1, link_weight_scale: float = 1.0):
     """Cells with one synapse per contact site, Poisson inputs and random recurrent NetCons."""
     import numpy as np
     from neuron import h
@@ -108,14 +108,15 @@ def build_network(bundle, n_cells: int, connectivity: float, seed: int = 1):
             soma = celltools.soma_of(cells[pre])
             syn = exc_synapses[post][int(rng.integers(len(exc_synapses[post])))]
             nc = h.NetCon(soma(0.5)._ref_v, syn, sec=soma)
-            nc.threshold, nc.delay, nc.weight[0] = -20, max(1.5, bundle.dt_ms), w_exc
+            nc.threshold, nc.delay, nc.weight[0] = -20, max(1.5, bundle.dt_ms), w_exc * link_weight_scale
             keep.append(nc)
     return cells, stims + keep + detectors
 
 
 def run_one(bundle_path: str, n_cells: int, mode: str, tstop: float, connectivity: float, threads=None, seed: int = 1,
-            providers=None) -> dict:
-    """One timed run in this process: ``mode`` is 'neuron' or 'ann'; ``providers`` None chooses automatically."""
+            providers=None, link_weight_scale: float = 1.0) -> dict:
+    """One timed run in this process: ``mode`` is 'neuron' or 'ann'; ``providers`` None chooses automatically;
+    ``link_weight_scale`` scales the cell-to-cell weights (0: every event delivered, none felt)."""
     import resource
 
     from neuron import h
@@ -128,7 +129,7 @@ def run_one(bundle_path: str, n_cells: int, mode: str, tstop: float, connectivit
     h.celsius = float(bundle.meta["celsius"])  # both modes at the temperature the surrogate was trained at
     h.tstop = tstop
     t0 = time.perf_counter()
-    cells, keep = build_network(bundle, n_cells, connectivity, seed)
+    cells, keep = build_network(bundle, n_cells, connectivity, seed, link_weight_scale)
     result = {"mode": mode, "cells": n_cells, "build_seconds": time.perf_counter() - t0}
     spikes = h.Vector()
     gids = h.Vector()

@@ -12,12 +12,14 @@ from pathlib import Path
 
 from .errors import BundleError
 
-__all__ = ["FORMAT_VERSION", "METADATA_KEY", "Bundle", "BundleError", "load", "save", "validate_metadata", "shipped_bundles"]
+__all__ = ["FORMAT_VERSION", "METADATA_KEY", "Bundle", "BundleError", "load", "save", "validate_metadata", "shipped_bundles", "SPIKE_OFFSET_OUTPUT"]
 
 FORMAT_VERSION = 2
 METADATA_KEY = "neuron_ann"
 INPUT_NAME = "x"
 OUTPUT_NAME = "y"
+#: name of the readout output that says where in the step a predicted spike falls (ms from the step's start)
+SPIKE_OFFSET_OUTPUT = "spike_offset"
 
 _REQUIRED = {
     "format_version": int,

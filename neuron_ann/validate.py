@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import metrics
+from .bundle import SPIKE_OFFSET_OUTPUT
 from .errors import BundleError, DatasetError
 from .readouts import fluorescence
 
@@ -62,7 +63,7 @@ def predicted_spike_times(meta: dict, y_one: np.ndarray, threshold: float) -> np
     """Spike times (ms) of one prediction ``y_one`` [T, n_outputs]: steps above ``threshold``, at the
     bundle's ``spike_offset`` output where it has one, else at the step's middle."""
     s_col = _column(meta, "spike_prob")
-    o_col = next((i for i, o in enumerate(meta["outputs"]) if o["name"] == "spike_offset"), None)
+    o_col = next((i for i, o in enumerate(meta["outputs"]) if o["name"] == SPIKE_OFFSET_OUTPUT), None)
     return metrics.spike_times_from_prob(y_one[:, s_col], float(meta["dt_ms"]), threshold,
                                          None if o_col is None else y_one[:, o_col])
 
@@ -94,7 +95,7 @@ def evaluate_predictions(meta: dict, sims: list[dict], y: np.ndarray, threshold:
     out["rate_pred_hz"] = len(t_pred) / max(out["simulated_s"], 1e-9)
     readouts = {}
     for i, spec in enumerate(meta["outputs"]):
-        if spec["kind"] != "readout" or spec["name"] == "spike_offset":
+        if spec["kind"] != "readout" or spec["name"] == SPIKE_OFFSET_OUTPUT:
             continue
         r_true = np.concatenate([s["readouts"][:, spec["recorded_column"]] for s in sims])
         r_pred = np.concatenate([y[b, :, i] for b in range(len(sims))])

@@ -21,6 +21,7 @@ import time
 import numpy as np
 from neuron import h
 
+from ..bundle import SPIKE_OFFSET_OUTPUT
 from ..readouts import IndicatorState
 from ..runtime import StepModel
 from .plan import GroupPlan, check_dt, derived_readouts
@@ -62,7 +63,7 @@ class TypeGroup:
         self._x_current = self.model.x[:, self.current_column] if self.current_column is not None else None  # a view
         self.v_column = self.bundle.output_index("soma_v")
         self.spike_column = self.bundle.output_index("spike_prob")
-        self.offset_column = self.bundle.output_index("readout", "spike_offset")
+        self.offset_column = self.bundle.output_index("readout", SPIKE_OFFSET_OUTPUT)
         self.spike_threshold = float(meta["spike_threshold"])
         self._inputs_vec, self.inputs = _vector(self.n_cells * self.n_sites)
         self._inputs2 = self.inputs[: self.n_cells * self.n_sites].reshape(self.n_cells, self.n_sites)
@@ -72,7 +73,7 @@ class TypeGroup:
         self._t_spike_vec, self.t_spike = _vector(self.n_cells)
         self._no_spike_vec, _no_spike = _vector(1)
         _no_spike[0] = -1.0  # t_spike of the clamps that drive v readouts
-        self.readout_columns = [i for i, o in enumerate(meta["outputs"]) if o["kind"] == "readout" and o["name"] != "spike_offset"]
+        self.readout_columns = [i for i, o in enumerate(meta["outputs"]) if o["kind"] == "readout" and o["name"] != SPIKE_OFFSET_OUTPUT]
         cols = self.readout_columns
         # usual layout: one block of columns, read with a slice (fancy indexing costs a copy per step)
         self._readout_cols = slice(cols[0], cols[-1] + 1) if cols and cols == list(range(cols[0], cols[-1] + 1)) else cols

@@ -12,13 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import metrics
-from .export import has_feedback, layer_weights
+from .export import has_feedback, layer_weights, sigmoid as _sigmoid
 
 __all__ = ["weights_of", "run_closed_loop", "closed_loop_score"]
-
-
-def _sigmoid(z):
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
 def weights_of(model) -> dict:

@@ -177,7 +177,7 @@ def train_surrogate(
         outputs.append({"name": spec.name, "kind": "readout", "variable": spec.variable, "units": spec.units,
                         "section": spec.section or info["soma"], "x": spec.x if spec.x is not None else 0.5, "recorded_column": j})
     if model_cfg.spike_offset:  # where in the step the spike falls: the bridge emits it then
-        outputs.append({"name": "spike_offset", "kind": "readout", "variable": "spike_offset", "units": "ms"})
+        outputs.append({"name": bundle_mod.SPIKE_OFFSET_OUTPUT, "kind": "readout", "variable": "spike_offset", "units": "ms"})
     import importlib.metadata as md
 
     def version(p):

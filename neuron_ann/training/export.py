@@ -27,6 +27,11 @@ STATE = (("conv_state_in", "conv_state_out"), ("h_in", "h_out"), ("c_in", "c_out
 FEEDBACK_STATE = ("fb_in", "fb_out")
 
 
+def sigmoid(z):
+    """Logistic function in numpy, written with tanh so that large |z| does not overflow."""
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
 def has_feedback(model) -> bool:
     return len(model.inputs) > 1
 
@@ -171,7 +176,7 @@ def keras_predict(model, x, norm: dict, warmup_steps: int = 0, feedback=None, dt
     raw = np.asarray(model(inputs, training=False))[:, warmup_steps:]
     offset = has_spike_offset(model, len(norm["readout_std"]))
     scale, shift, is_sigmoid = _output_transform(norm, float(dt_ms) if offset else None)
-    return np.where(is_sigmoid > 0, 1.0 / (1.0 + np.exp(-raw)) * scale, raw * scale + shift)
+    return np.where(is_sigmoid > 0, sigmoid(raw) * scale, raw * scale + shift)
 
 
 def parity_check(model, onnx_model, norm: dict, x, warmup_steps: int, dt_ms: float | None = None) -> dict:
