@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dt", type=float, default=None, help="surrogate step in ms (default per cell type)")
     p.add_argument("--spike-offset", action="store_true", default=None,
                    help="also predict where in the step each spike falls (emitted then, not at the step's middle)")
+    p.add_argument("--closed-loop-epochs", type=int, default=None,
+                   help="train the last N epochs closed-loop: the model runs on its own fed-back output, as in NEURON")
 
     p = sub.add_parser("convert", help="convert a ModelDB-style model folder into a trainable cell description")
     p.add_argument("folder", help="model folder with .hoc/.py and .mod files")
@@ -56,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("bundle", help="bundle file (.onnx)")
     p.add_argument("--sim-seconds", type=float, default=20.0, help="seconds of held-out simulation")
     p.add_argument("--seed", type=int, default=12345, help="seed of the held-out input (not used in training)")
+    p.add_argument("--references", action="store_true",
+                   help="also score NEURON against itself on the same input (events binned to the step; dt/2): the best attainable metrics")
     p.add_argument("--json", default=None, help="also write the metrics as JSON here")
 
     p = sub.add_parser("bench", help="time NEURON against the surrogate for the same network")

@@ -3,11 +3,14 @@
 Held-out simulations are generated with the bundle's recorded input distribution and
 contact sites but a seed that training did not use; the bundle's step model then runs over
 the same input rows with ONNX Runtime (warm-up first) and the metrics of DESIGN.md are
-computed with :mod:`neuron_ann.metrics`. Needs no TensorFlow.
+computed with :mod:`neuron_ann.metrics`. With ``--references`` NEURON is also scored against
+itself on the same input (events binned to the step; half NEURON's dt) with the same metrics,
+to show what is attainable. Needs no TensorFlow.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import tempfile
@@ -21,7 +24,21 @@ from .bundle import SPIKE_OFFSET_OUTPUT
 from .errors import BundleError, DatasetError
 from .readouts import fluorescence
 
-__all__ = ["validate_command", "evaluate_predictions", "predict", "choose_spike_threshold", "fi_curves", "steady_current_input", "make_session", "state_shapes_of"]
+__all__ = [
+    "validate_command",
+    "evaluate_predictions",
+    "trace_metrics",
+    "window_drift",
+    "reference_metrics",
+    "binned_input",
+    "REFERENCE_VARIANTS",
+    "predict",
+    "choose_spike_threshold",
+    "fi_curves",
+    "steady_current_input",
+    "make_session",
+    "state_shapes_of",
+]
 
 
 def make_session(model_bytes, threads: int = 1):
@@ -75,7 +92,6 @@ def evaluate_predictions(meta: dict, sims: list[dict], y: np.ndarray, threshold:
     v_col, s_col = _column(meta, "soma_v"), _column(meta, "spike_prob")
     v_true = np.concatenate([s["v"] for s in sims])
     v_pred = np.concatenate([y[b, :, v_col] for b in range(len(sims))])
-    out = metrics.voltage_metrics(v_true, v_pred)
     t_true, t_pred = [], []
     offset = 0.0
     for b, s in enumerate(sims):
@@ -88,7 +104,7 @@ def evaluate_predictions(meta: dict, sims: list[dict], y: np.ndarray, threshold:
             t_pred.append(metrics.spike_times(y[b, :, v_col], dt, offset + dt))
         offset += n * dt + 10 * metrics.MATCH_WINDOW_MS  # keep simulations apart for matching
     t_true, t_pred = np.concatenate(t_true), np.concatenate(t_pred)
-    out.update({f"spike_{k}": v for k, v in metrics.spike_metrics(t_true, t_pred).items()})
+    out = trace_metrics(v_true, v_pred, t_true, t_pred)
     out["spike_threshold"] = threshold
     out["simulated_s"] = len(v_true) * dt * 1e-3
     out["rate_true_hz"] = len(t_true) / max(out["simulated_s"], 1e-9)
@@ -121,6 +137,13 @@ def evaluate_predictions(meta: dict, sims: list[dict], y: np.ndarray, threshold:
         out["drift_windows"] = len(drift)
         out["drift_ve_min"] = float(min(d["ve_clipped"] for d in drift)) if drift else float("nan")
         out["drift_f1_min"] = float(min(d["f1"] for d in drift)) if drift else float("nan")
+    return out
+
+
+def trace_metrics(v_true, v_pred, t_true, t_pred) -> dict:
+    """Voltage metrics of two traces on the surrogate's step grid and ``spike_*`` metrics of two spike-time lists (ms)."""
+    out = metrics.voltage_metrics(v_true, v_pred)
+    out.update({f"spike_{k}": v for k, v in metrics.spike_metrics(t_true, t_pred).items()})
     return out
 
 
@@ -232,7 +255,12 @@ def drift_summary(meta: dict, sim: dict, y: np.ndarray, window_ms: float, repeat
     dt = float(meta["dt_ms"])
     v_col, s_col = _column(meta, "soma_v"), _column(meta, "spike_prob")
     t_pred = predicted_spike_times(meta, y, float(meta["spike_threshold"])) if s_col is not None else metrics.spike_times(y[:, v_col], dt, dt)
-    rows = metrics.drift_windows(sim["v"], y[:, v_col], sim["spike_times_ms"], t_pred, dt, window_ms)
+    return window_drift(sim["v"], y[:, v_col], sim["spike_times_ms"], t_pred, dt, window_ms, repeated)
+
+
+def window_drift(v_true, v_pred, t_true, t_pred, dt_ms: float, window_ms: float, repeated: int) -> dict:
+    """Per-window VE (clipped) and spike F1 of a continuous run (:func:`metrics.drift_windows`); first vs last window."""
+    rows = metrics.drift_windows(v_true, v_pred, t_true, t_pred, dt_ms, window_ms)
     return {
         "window_ms": window_ms,
         "windows": rows,
@@ -243,6 +271,54 @@ def drift_summary(meta: dict, sim: dict, y: np.ndarray, window_ms: float, repeat
         "f1_first": rows[0]["f1"],
         "f1_last": rows[-1]["f1"],
     }
+
+
+def binned_input(drawn, ticks_per_step: int):
+    """A copy of ``drawn`` with every synaptic event moved to the middle of its surrogate step
+    (tick ``(t // S) * S + S // 2``): all that step-binned input tells of event timing.
+    With ``S == 1`` the events stay where they are."""
+    S = int(ticks_per_step)
+    return dataclasses.replace(drawn, event_ticks=[(np.asarray(t, np.int64) // S) * S + S // 2 for t in drawn.event_ticks])
+
+
+def _binned_variant(config, drawn):
+    description = (f"NEURON with every synaptic event moved to the middle of its {config.dt_ms:g} ms step: "
+                   "the best a surrogate fed step-binned input can know of event timing")
+    return config, binned_input(drawn, config.ticks_per_step), description
+
+
+def _half_dt_variant(config, drawn):
+    from .dataset.generate import GenerationConfig
+
+    cfg = GenerationConfig.from_dict({**config.as_dict(), "neuron_dt_ms": config.neuron_dt_ms / 2})
+    halved = dataclasses.replace(drawn, event_ticks=[np.asarray(t, np.int64) * 2 for t in drawn.event_ticks])
+    description = (f"NEURON at dt {cfg.neuron_dt_ms:g} ms instead of {config.neuron_dt_ms:g} ms on the same input: "
+                   "the cell's own numerical sensitivity (phase drift in tonic firing)")
+    return cfg, halved, description
+
+
+#: reference runs of ``validate --references``: name -> (config, drawn) -> (config, input, description)
+REFERENCE_VARIANTS = {"binned_input": _binned_variant, "neuron_half_dt": _half_dt_variant}
+
+
+def reference_metrics(source, config, drawn, reference: dict, window_ms: float = 0.0, repeated: int = 0) -> dict:
+    """NEURON against NEURON on the same held-out input: each of :data:`REFERENCE_VARIANTS` is
+    simulated and scored against ``reference`` (the NEURON run of ``config`` and ``drawn`` that the
+    surrogate is scored against) with the surrogate's metrics, per-window drift included when
+    ``window_ms`` is given. ``drawn`` is not changed."""
+    from .dataset.generate import simulate_one
+
+    out = {}
+    for name, variant in REFERENCE_VARIANTS.items():
+        cfg, varied, description = variant(config, drawn)
+        start = time.perf_counter()
+        sim = simulate_one(source, cfg, 0, drawn=varied)
+        pair = (reference["v"], sim["v"], reference["spike_times_ms"], sim["spike_times_ms"])
+        m = {"description": description, **trace_metrics(*pair), "neuron_wall_s": round(time.perf_counter() - start, 3)}
+        if window_ms:
+            m["drift"] = window_drift(*pair, config.dt_ms, window_ms, repeated)
+        out[name] = m
+    return out
 
 
 def validate_command(args) -> int:
@@ -277,6 +353,8 @@ def validate_command(args) -> int:
             result["fi"] = fi_curves(source, config, session, meta, default_fi_currents(config))
         except Exception as exc:  # f-I is a supplement; report why it is missing
             result["fi_error"] = str(exc)
+    if getattr(args, "references", False):
+        result["references"] = reference_metrics(source, config, drawn, sims[0], plan["drift_window_ms"], plan["repeated_parts"])
     print(format_metrics(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
@@ -310,6 +388,31 @@ def format_metrics(m: dict) -> str:
         lines.append(f"  f-I max relative error    {m['fi']['max_relative_error']:.3f}")
         for p in m["fi"]["points"]:
             lines.append(f"    {p['current_na']:.3f} nA: NEURON {p['rate_true_hz']:.1f} Hz, surrogate {p['rate_pred_hz']:.1f} Hz")
+    if "references" in m:
+        lines += _reference_lines(m)
     if "neuron_wall_s" in m:
         lines.append(f"  wall time: NEURON data {m['neuron_wall_s']:.1f} s, surrogate (batch, 1 thread) {m['surrogate_wall_s']:.2f} s")
     return "\n".join(lines)
+
+
+_REFERENCE_LABELS = {"binned_input": "binned input", "neuron_half_dt": "NEURON dt/2"}
+
+
+def _comparison_row(label: str, m: dict) -> str:
+    d = m.get("drift")
+    window = f"{d['ve_first']:.4f} -> {d['ve_last']:.4f}" if d else "-"
+    return (f"    {label:<14}{m['ve_clipped']:>9.4f}{m['rmse_clipped_mv']:>9.3f}{m['spike_f1']:>9.4f}"
+            f"{m['spike_timing_error_ms']:>11.3f}   {window}")
+
+
+def _reference_lines(m: dict) -> list[str]:
+    """The surrogate's numbers next to NEURON-vs-NEURON references on the same input."""
+    refs = m["references"]
+    lines = [
+        "  against NEURON references (same input, each scored against the same NEURON run):",
+        f"    {'':<14}{'VE clip':>9}{'RMSE mV':>9}{'F1':>9}{'timing ms':>11}   window VE first -> last",
+        _comparison_row("surrogate", m),
+    ]
+    lines += [_comparison_row(_REFERENCE_LABELS.get(name, name), r) for name, r in refs.items()]
+    lines += [f"    {_REFERENCE_LABELS.get(name, name)}: {r['description']}" for name, r in refs.items()]
+    return lines

@@ -176,10 +176,42 @@ def test_resume_training_continues(tiny_bundle, tmp_path, capsys):
         "BallHH", out.with_name("again.onnx"), work_dir=work, sim_seconds=4, sim_ms=2000, epochs=3, processes=1, seed=3, resume=True,
         model={"filters": 8, "kernel": 3, "lstm_units": 12},
         train={"steps_per_epoch": 3, "batch_size": 4, "window": 100, "warmup_steps": 10, "val_windows": 4},
-        readouts=["ina", "ik"], progress=False,
+        readouts=["ina", "ik"], progress=False, closed_loop_epochs=1,
     )
-    assert "resuming training after epoch 2" in capsys.readouterr().out
-    assert meta2["provenance"]["training"]["epochs_run"] == 3
+    printed = capsys.readouterr().out
+    assert "resuming training after epoch 2" in printed and "epoch 3/3 (closed loop)" in printed
+    training = meta2["provenance"]["training"]
+    assert training["epochs_run"] == 3 and training["train"]["rollout_from_epoch"] == 2
+    assert [e["rollout"] for e in training["history"]] == [False, False, True] and np.isfinite(training["history"][-1]["loss"])
+    assert meta2["validation"]["parity"]["max_abs_diff_v_mv"] < 1e-3
+
+
+def test_rollout_is_the_closed_loop_and_trains():
+    """Closed-loop training unrolls the same arithmetic as the numpy closed loop (and so the step
+    model); one update changes the weights and lowers the loss on that batch."""
+    pytest.importorskip("tensorflow")
+    import keras
+
+    from neuron_ann.training.closed_loop import run_closed_loop, weights_of
+    from neuron_ann.training.model import ModelConfig, build_model, make_loss
+    from neuron_ann.training.rollout import make_rollout_step, rollout_outputs
+    from neuron_ann.training.train import configure_tensorflow
+
+    tf = configure_tensorflow()
+    keras.utils.set_random_seed(2)
+    cfg = ModelConfig(filters=8, kernel=3, lstm_units=16)
+    model = build_model(5, 1, cfg)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 150, 5)).astype(np.float32)
+    raw = run_closed_loop(weights_of(model), x.astype(np.float64))
+    assert 0 < np.mean(raw[..., 1] > 0) < 1  # some steps spike: the fed-back spike column matters
+    np.testing.assert_allclose(np.asarray(rollout_outputs(model, tf.constant(x))), raw, atol=1e-5)
+    y = np.zeros((4, 150, 4), np.float32)  # v, spike, readout, mask
+    y[..., 0] = np.sin(np.arange(150) / 10.0)
+    y[..., -1] = 1.0
+    step = make_rollout_step(model, make_loss(cfg, 1.0, 1), keras.optimizers.Adam(1e-2), False)
+    losses = [float(step(tf.constant(x), tf.constant(y))) for _ in range(5)]
+    assert np.all(np.isfinite(losses)) and losses[-1] < 0.9 * losses[0]
 
 
 def test_info_and_validate_commands(tiny_bundle, tmp_path, capsys):
@@ -202,6 +234,8 @@ def test_cli_errors_before_simulation(tmp_path, capsys):
     assert "unknown cell 'NoSuchCell'" in capsys.readouterr().err
     assert main(["train", "PVBasket", "--out", str(tmp_path / "x.onnx"), "--readouts", "v:apic[10](0.5)"]) == 1
     assert "no section named 'apic[10]'" in capsys.readouterr().err
+    assert main(["train", "BallHH", "--out", str(tmp_path / "x.onnx"), "--epochs", "2", "--closed-loop-epochs", "3"]) == 1
+    assert "--closed-loop-epochs 3 must be between 1 and the 2 training epochs" in capsys.readouterr().err
     assert not (tmp_path / "x_work").exists()
 
 

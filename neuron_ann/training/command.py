@@ -83,8 +83,11 @@ def train_surrogate(
     sim_ms: float | None = None,
     ranges=None,
     progress: bool = True,
+    closed_loop_epochs: int | None = None,
 ) -> dict:
-    """Generate data from ``cell``, train, export and write the bundle ``out``; returns its metadata."""
+    """Generate data from ``cell``, train, export and write the bundle ``out``; returns its metadata.
+
+    ``closed_loop_epochs``: the last N epochs train a feedback model closed-loop (:mod:`.rollout`)."""
     from ..bundle import save
     from ..dataset.cellspec import resolve_cell, synapse_kinds_metadata
     from ..dataset.generate import GenerationConfig, generate_dataset
@@ -105,6 +108,12 @@ def train_surrogate(
     epochs = epochs or defaults["epochs"]
     model_cfg = ModelConfig(**{**defaults["model"], **(model or {})})
     train_cfg = TrainConfig(**{**defaults["train"], **(train or {}), "epochs": epochs, "seed": seed})
+    if closed_loop_epochs is not None:
+        if not model_cfg.feedback:
+            raise DatasetError("closed-loop epochs need a feedback model (ModelConfig.feedback); drop --closed-loop-epochs.")
+        if not 0 < closed_loop_epochs <= epochs:
+            raise DatasetError(f"--closed-loop-epochs {closed_loop_epochs} must be between 1 and the {epochs} training epochs.")
+        train_cfg.rollout_from_epoch = epochs - closed_loop_epochs
     work_dir = Path(work_dir) if work_dir else out.with_name(out.stem + "_work")
 
     sites, specs, info = _probe(source, n_sites, defaults["exc_fraction"], seed, list(readouts))
@@ -248,6 +257,6 @@ def train_command(args) -> int:
     train_surrogate(
         args.cell, args.out, n_sites=args.sites, sim_seconds=args.sim_seconds, readouts=args.readouts, resume=args.resume,
         work_dir=args.work_dir, epochs=args.epochs, seed=args.seed, processes=args.processes, dt_ms=args.dt,
-        model={"spike_offset": True} if args.spike_offset else None,
+        model={"spike_offset": True} if args.spike_offset else None, closed_loop_epochs=args.closed_loop_epochs,
     )
     return 0

@@ -3,6 +3,7 @@
 The kept ("best") weights are those with the lowest validation loss, or for a feedback
 model (the default) the best closed-loop score (:mod:`.closed_loop`): teacher forcing makes
 its validation loss small whatever the model does when it runs on its own output.
+Epochs from ``TrainConfig.rollout_from_epoch`` on train closed-loop (:mod:`.rollout`).
 
 Resuming (``resume=True``) reloads the last epoch's checkpoint and continues from the
 next epoch; the optimizer restarts with the learning rate the run had reached.
@@ -22,6 +23,7 @@ from ..dataset.store import Dataset
 from ..errors import DatasetError
 from .closed_loop import closed_loop_score
 from .model import ModelConfig, build_model, count_parameters, feedback_columns, make_loss
+from .rollout import make_rollout_step
 
 __all__ = ["TrainConfig", "train_model", "pack_targets", "configure_tensorflow"]
 
@@ -42,6 +44,7 @@ class TrainConfig:
     from_start_fraction: float = 0.25  # windows taken from a file's start (the rest start mid-file after a burn-in);
     # 1.0 with window = the file's length trains on whole simulations from rest, so that the
     # model always knows e.g. the phase of tonic firing since a current step began
+    rollout_from_epoch: int | None = None  # a feedback model trains closed-loop (.rollout) from this epoch (0-based) on
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -107,6 +110,12 @@ def _batches(dataset: Dataset, part, cfg: TrainConfig, norm, rng, feedback_noise
         yield x, y
 
 
+def _inputs_only(batch):
+    """A teacher-forced feedback batch ``([x, feedback], y)`` as ``(x, y)``."""
+    (x, _), y = batch
+    return x, y
+
+
 def train_model(dataset: Dataset, checkpoint_dir, model_cfg: ModelConfig, cfg: TrainConfig, *, resume: bool = False, verbose: int = 2):
     """Train on ``dataset``; returns ``(keras_model, norm, history_info)``."""
     tf = configure_tensorflow()
@@ -144,6 +153,7 @@ def train_model(dataset: Dataset, checkpoint_dir, model_cfg: ModelConfig, cfg: T
         x_val = np.concatenate([b[0] for b in val])
     y_val = np.concatenate([b[1] for b in val])
     train_stream = _batches(dataset, "train", cfg, norm, rng, noise, offset)
+    rollout_step = None
     start = time.perf_counter()
     epoch = initial_epoch
     for epoch in range(initial_epoch, cfg.epochs):
@@ -151,7 +161,17 @@ def train_model(dataset: Dataset, checkpoint_dir, model_cfg: ModelConfig, cfg: T
         if cfg.schedule == "cosine":
             lr = cfg.min_learning_rate + 0.5 * (cfg.learning_rate - cfg.min_learning_rate) * (1.0 + np.cos(np.pi * epoch / max(1, cfg.epochs)))
             optimizer.learning_rate.assign(lr)
-        losses = [float(model.train_on_batch(*next(train_stream))) for _ in range(cfg.steps_per_epoch)]
+        rollout = model_cfg.feedback and cfg.rollout_from_epoch is not None and epoch >= cfg.rollout_from_epoch
+        if rollout and rollout_step is None:
+            rollout_step = make_rollout_step(model, make_loss(model_cfg, clip_norm, n_readouts), optimizer, offset)
+        if rollout:  # closed loop: the model's own feedback replaces the recorded one
+            losses = [float(rollout_step(*_inputs_only(next(train_stream)))) for _ in range(cfg.steps_per_epoch)]
+            skipped = int(np.sum(~np.isfinite(losses)))
+            if skipped:
+                print(f"epoch {epoch + 1}: {skipped} batches with non-finite gradients skipped", flush=True)
+            losses = [x for x in losses if np.isfinite(x)] or [float("nan")]
+        else:
+            losses = [float(model.train_on_batch(*next(train_stream))) for _ in range(cfg.steps_per_epoch)]
         val_loss = float(model.evaluate(x_val, y_val, batch_size=cfg.batch_size, verbose=0))
         entry = {}
         if model_cfg.feedback:  # teacher-forced loss says little about the free-running model: select on its closed-loop score
@@ -170,14 +190,14 @@ def train_model(dataset: Dataset, checkpoint_dir, model_cfg: ModelConfig, cfg: T
                 lr = float(optimizer.learning_rate.numpy()) * 0.5
                 optimizer.learning_rate.assign(lr)
         lr = float(optimizer.learning_rate.numpy())
-        history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "val_loss": val_loss, **entry, "lr": lr, "wall_s": round(time.perf_counter() - t0, 2)})
+        history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "rollout": bool(rollout), "val_loss": val_loss, **entry, "lr": lr, "wall_s": round(time.perf_counter() - t0, 2)})
         model.save_weights(checkpoint_dir / "last.weights.h5")
         state_path.write_text(
             json.dumps({"epoch": epoch + 1, "best": best, "waited": waited, "lr": lr, "history": history, "model": model_cfg.as_dict(), "train": cfg.as_dict()}, indent=1)
         )
         if verbose:
             print(
-                f"epoch {epoch + 1}/{cfg.epochs}: loss {np.mean(losses):.4f}  val {val_loss:.4f}"
+                f"epoch {epoch + 1}/{cfg.epochs}{' (closed loop)' if rollout else ''}: loss {np.mean(losses):.4f}  val {val_loss:.4f}"
                 + (f"  closed-loop VE {entry['closed_loop_ve_clipped']:.3f} F1 {entry['closed_loop_spike_f1']:.3f}" if entry else "")
                 + f"{' *' if improved else ''}  "
                 f"lr {lr:.2g}  {time.perf_counter() - t0:.1f} s",

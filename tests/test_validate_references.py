@@ -1,0 +1,78 @@
+"""``validate --references``: NEURON scored against NEURON on the surrogate's held-out input."""
+
+import copy
+import json
+
+import numpy as np
+import pytest
+
+from neuron_ann import bundle
+from neuron_ann.cli import main
+from neuron_ann.dataset import GenerationConfig, resolve_cell, simulate_one
+from neuron_ann.validate import binned_input, held_out_input, reference_metrics
+
+from tiny_bundles import ballhh_bundle
+
+SITES = [{"section": "soma", "x": 0.5, "kind": "exc", "path_distance_um": 0.0}, {"section": "soma", "x": 0.5, "kind": "inh", "path_distance_um": 0.0}]
+KEYS = {"description", "ve_clipped", "rmse_clipped_mv", "ve_unclipped", "spike_f1", "spike_precision", "spike_recall", "spike_timing_error_ms", "spike_n_true", "spike_n_pred"}
+
+
+def _held_out(dt_ms, sites=SITES, seed=3):
+    """1 s of held-out BallHH input (two 500 ms parts) drawn like a bundle's generation settings."""
+    gen = GenerationConfig(cell="BallHH", sites=sites, readouts=[], dt_ms=dt_ms, sim_ms=500.0, n_sims=1, base_seed=1, settle_ms=50.0).as_dict()
+    config, drawn, _ = held_out_input(gen, seed, 1.0)
+    return gen, config, drawn
+
+
+def test_binned_reference_is_exact_when_the_step_is_neurons_step():
+    _, config, drawn = _held_out(0.025)
+    assert config.ticks_per_step == 1
+    assert all(np.array_equal(a, b) for a, b in zip(binned_input(drawn, 1).event_ticks, drawn.event_ticks))
+    source = resolve_cell("BallHH")
+    reference = simulate_one(source, config, 0, drawn=drawn)
+    refs = reference_metrics(source, config, drawn, reference)
+    binned = refs["binned_input"]
+    assert binned["spike_n_true"] > 10 and sum(len(t) for t in drawn.event_ticks) > 10  # a test with spikes and events
+    assert binned["ve_clipped"] == 1.0 and binned["ve_unclipped"] == 1.0 and binned["rmse_clipped_mv"] == 0.0
+    assert binned["spike_f1"] == 1.0 and binned["spike_timing_error_ms"] == 0.0
+    assert refs["neuron_half_dt"]["ve_clipped"] < 1.0  # another dt is another trace
+
+
+def test_references_at_a_coarser_step_leave_the_input_alone():
+    _, config, drawn = _held_out(0.5)
+    S = config.ticks_per_step
+    assert S == 20
+    before = copy.deepcopy(drawn)
+    binned = binned_input(drawn, S)
+    ticks, moved = np.concatenate(drawn.event_ticks), np.concatenate(binned.event_ticks)
+    assert len(ticks) > 10 and np.all(moved % S == S // 2) and np.all(moved // S == ticks // S) and np.any(moved != ticks)
+    source = resolve_cell("BallHH")
+    reference = simulate_one(source, config, 0, drawn=drawn)
+    refs = reference_metrics(source, config, drawn, reference, window_ms=250.0)
+    assert set(refs) == {"binned_input", "neuron_half_dt"}
+    for r in refs.values():
+        assert KEYS <= set(r) and r["description"]
+        assert r["ve_clipped"] <= 1.0 and r["ve_unclipped"] <= 1.0 and 0.0 <= r["spike_f1"] <= 1.0
+        assert len(r["drift"]["windows"]) == 4 and all(w["ve_clipped"] <= 1.0 for w in r["drift"]["windows"])
+        assert r["spike_n_true"] == len(reference["spike_times_ms"]) > 0
+    assert refs["binned_input"]["rmse_clipped_mv"] > 0.0  # moved events: another trace
+    for a, b in zip(before.event_ticks + before.event_netcon, drawn.event_ticks + drawn.event_netcon):
+        np.testing.assert_array_equal(a, b)  # drawn is not changed
+
+
+def test_validate_command_prints_and_writes_references(tmp_path, capsys):
+    import onnx
+
+    path = ballhh_bundle(tmp_path / "tiny.onnx", dt_ms=0.5)
+    gen, _, _ = _held_out(0.5, sites=[SITES[0]])
+    meta = bundle.load(path).meta
+    meta["provenance"]["generation"] = gen
+    bundle.save(onnx.load(str(path)), meta, path)
+    report = tmp_path / "v.json"
+    assert main(["validate", str(path), "--sim-seconds", "1", "--seed", "3", "--references", "--json", str(report)]) == 0
+    text = capsys.readouterr().out
+    assert "against NEURON references" in text and "binned input" in text and "NEURON dt/2" in text
+    refs = json.loads(report.read_text())["references"]
+    assert set(refs) == {"binned_input", "neuron_half_dt"} and all(KEYS <= set(r) for r in refs.values())
+    assert main(["validate", str(path), "--sim-seconds", "1", "--seed", "3", "--json", str(report)]) == 0
+    assert "references" not in json.loads(report.read_text())  # only when asked for
