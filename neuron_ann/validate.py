@@ -30,6 +30,7 @@ __all__ = [
     "trace_metrics",
     "window_drift",
     "reference_metrics",
+    "regime_metrics",
     "binned_input",
     "REFERENCE_VARIANTS",
     "predict",
@@ -147,6 +148,25 @@ def trace_metrics(v_true, v_pred, t_true, t_pred) -> dict:
     return out
 
 
+def regime_metrics(v_true, v_pred, t_true, t_pred, plan: dict, dt_ms: float) -> dict:
+    """:func:`trace_metrics` over the parts of each input regime of one continuous held-out run
+    (``plan`` from :func:`held_out_input`: synaptic input modulated or stationary, or steady
+    somatic current only), with the number of parts of each."""
+    part_ms = plan["part_ms"]
+    n = int(round(part_ms / dt_ms))
+    t_true, t_pred = np.asarray(t_true), np.asarray(t_pred)
+    out = {}
+    for regime in sorted(set(plan["regimes"])):
+        parts = [j for j, r in enumerate(plan["regimes"]) if r == regime]
+        steps = np.concatenate([np.arange(j * n, (j + 1) * n) for j in parts])
+
+        def inside(t):
+            return np.concatenate([t[(t >= j * part_ms) & (t < (j + 1) * part_ms)] for j in parts])
+
+        out[regime] = {"parts": len(parts), **trace_metrics(np.asarray(v_true)[steps], np.asarray(v_pred)[steps], inside(t_true), inside(t_pred))}
+    return out
+
+
 def choose_spike_threshold(meta, sims, y) -> float:
     """The spike-probability threshold with the best F1 on these (validation) simulations."""
     best = (-1.0, 0.5)
@@ -246,7 +266,8 @@ def held_out_input(gen: dict, seed: int, sim_seconds: float):
         parts.append(cache[i])
     drawn = concatenate_inputs(parts, [part_cfg.n_steps] * len(parts), part_cfg.ticks_per_step)
     config = GenerationConfig.from_dict({**gen, "base_seed": seed, "n_sims": 1, "sim_ms": total_ms})
-    plan = {"part_ms": part_ms, "parts": order, "continuous_ms": total_ms, "drift_window_ms": window_ms, "repeated_parts": repeated}
+    plan = {"part_ms": part_ms, "parts": order, "regimes": [cache[i].summary.get("regime", "modulated") for i in order],
+            "continuous_ms": total_ms, "drift_window_ms": window_ms, "repeated_parts": repeated}
     return config, drawn, plan
 
 
@@ -301,11 +322,11 @@ def _half_dt_variant(config, drawn):
 REFERENCE_VARIANTS = {"binned_input": _binned_variant, "neuron_half_dt": _half_dt_variant}
 
 
-def reference_metrics(source, config, drawn, reference: dict, window_ms: float = 0.0, repeated: int = 0) -> dict:
+def reference_metrics(source, config, drawn, reference: dict, window_ms: float = 0.0, repeated: int = 0, plan: dict | None = None) -> dict:
     """NEURON against NEURON on the same held-out input: each of :data:`REFERENCE_VARIANTS` is
     simulated and scored against ``reference`` (the NEURON run of ``config`` and ``drawn`` that the
     surrogate is scored against) with the surrogate's metrics, per-window drift included when
-    ``window_ms`` is given. ``drawn`` is not changed."""
+    ``window_ms`` is given and per input regime when ``plan`` is. ``drawn`` is not changed."""
     from .dataset.generate import simulate_one
 
     out = {}
@@ -317,6 +338,8 @@ def reference_metrics(source, config, drawn, reference: dict, window_ms: float =
         m = {"description": description, **trace_metrics(*pair), "neuron_wall_s": round(time.perf_counter() - start, 3)}
         if window_ms:
             m["drift"] = window_drift(*pair, config.dt_ms, window_ms, repeated)
+        if plan is not None:
+            m["by_regime"] = regime_metrics(*pair, plan, config.dt_ms)
         out[name] = m
     return out
 
@@ -348,13 +371,16 @@ def validate_command(args) -> int:
     result["held_out_plan"] = plan
     if plan["drift_window_ms"]:
         result["drift"] = drift_summary(meta, sims[0], y[0], plan["drift_window_ms"], plan["repeated_parts"])
+    t_pred = predicted_spike_times(meta, y[0], float(meta["spike_threshold"])) if _column(meta, "spike_prob") is not None \
+        else metrics.spike_times(y[0, :, _column(meta, "soma_v")], float(meta["dt_ms"]), float(meta["dt_ms"]))
+    result["by_regime"] = regime_metrics(sims[0]["v"], y[0, :, _column(meta, "soma_v")], sims[0]["spike_times_ms"], t_pred, plan, float(meta["dt_ms"]))
     if meta.get("spike_threshold") is not None and _column(meta, "spike_prob") is not None:
         try:
             result["fi"] = fi_curves(source, config, session, meta, default_fi_currents(config))
         except Exception as exc:  # f-I is a supplement; report why it is missing
             result["fi_error"] = str(exc)
     if getattr(args, "references", False):
-        result["references"] = reference_metrics(source, config, drawn, sims[0], plan["drift_window_ms"], plan["repeated_parts"])
+        result["references"] = reference_metrics(source, config, drawn, sims[0], plan["drift_window_ms"], plan["repeated_parts"], plan)
     print(format_metrics(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
@@ -382,6 +408,7 @@ def format_metrics(m: dict) -> str:
             f"  drift: first vs last {d['window_ms'] / 1000:g} s window{same}: VE {d['ve_first']:.4f} -> {d['ve_last']:.4f} "
             f"({d['ve_last_minus_first']:+.4f}), F1 {d['f1_first']:.4f} -> {d['f1_last']:.4f}"
         )
+    lines += _regime_lines(m)
     for name, r in m.get("readouts", {}).items():
         lines.append(f"  readout {name}: VE {r['ve']:.4f}, RMSE {r['rmse']:.4g} {r['units']}")
     if "fi" in m:
@@ -393,6 +420,21 @@ def format_metrics(m: dict) -> str:
     if "neuron_wall_s" in m:
         lines.append(f"  wall time: NEURON data {m['neuron_wall_s']:.1f} s, surrogate (batch, 1 thread) {m['surrogate_wall_s']:.2f} s")
     return "\n".join(lines)
+
+
+def _regime_lines(m: dict) -> list[str]:
+    """VE (clipped) and spike F1 per input regime, the references' next to the surrogate's."""
+    if not m.get("by_regime"):
+        return []
+    refs = {name: r["by_regime"] for name, r in m.get("references", {}).items() if "by_regime" in r}
+    part_s = m["held_out_plan"]["part_ms"] / 1000.0
+    lines = [f"  by input regime (parts of {part_s:g} s): VE clipped / spike F1"
+             + "".join(f";  {_REFERENCE_LABELS.get(name, name)}" for name in refs)]
+    for regime, r in m["by_regime"].items():
+        row = f"    {regime:<15}{r['parts']:>3} parts  {r['ve_clipped']:7.4f} / {r['spike_f1']:.4f}"
+        row += "".join(f";  {by[regime]['ve_clipped']:7.4f} / {by[regime]['spike_f1']:.4f}" for by in refs.values())
+        lines.append(row)
+    return lines
 
 
 _REFERENCE_LABELS = {"binned_input": "binned input", "neuron_half_dt": "NEURON dt/2"}

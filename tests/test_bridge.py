@@ -304,6 +304,36 @@ def test_context_manager_and_swap_back(pv_path):
     assert np.array_equal(np.array(spikes), detailed)
 
 
+def test_unrestorable_swap_runs_the_same_and_refuses_swap_back(pv_path):
+    """restorable=False: the same surrogate run, nothing saved for swap_back, which refuses and changes nothing."""
+    runs = []
+    for restorable in (True, False):
+        cell = PVBasket()
+        syn = cell.add_synapse("exc", cell.dend[0], 0.5)
+        stim = _stim(1.0, interval=5, number=4)
+        nc = h.NetCon(stim, syn)
+        nc.weight[0], nc.delay = 0.5, 1.0  # each event reaches the tiny bundle's threshold
+        ic = h.IClamp(cell.soma(0.5))
+        ic.delay, ic.dur, ic.amp = 2, 15, 0.1
+        handle = neuron_ann.swap_to_ann([cell], bundles=[pv_path], restorable=restorable)
+        record = handle._records[0][0]
+        assert (len(record.sections) > 0) == restorable and record.soma_mechanisms
+        h.finitialize(-65)
+        h.continuerun(25)
+        runs.append(handle.spike_times(cell))
+        if restorable:
+            neuron_ann.swap_back()
+        else:
+            with pytest.raises(SwapError, match=r"restorable=False.*rebuild the detailed cells.*Nothing was changed"):
+                neuron_ann.swap_back()
+            assert handle.swapped and nc.syn() != syn and [s for s in h.allsec() if s.cell() is cell] == [cell.soma]
+            h.continuerun(30)  # still running as surrogates
+        # the next swap's finitialize must not free this cell (NEURON aborts freeing a point process
+        # there): the bridge's queued exchange event held its group, and so the cell, alive
+        del cell, syn, stim, nc, ic, handle, record
+    assert len(runs[0]) > 0 and np.array_equal(runs[0], runs[1])
+
+
 def test_swap_twice_and_swap_back_without_swap():
     with pytest.raises(SwapError, match="no swap is in effect"):
         neuron_ann.swap_back()

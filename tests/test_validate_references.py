@@ -76,3 +76,35 @@ def test_validate_command_prints_and_writes_references(tmp_path, capsys):
     assert set(refs) == {"binned_input", "neuron_half_dt"} and all(KEYS <= set(r) for r in refs.values())
     assert main(["validate", str(path), "--sim-seconds", "1", "--seed", "3", "--json", str(report)]) == 0
     assert "references" not in json.loads(report.read_text())  # only when asked for
+
+
+def test_metrics_by_input_regime():
+    """Each regime is scored on its own parts only: a perfect regime scores 1 beside a poor one."""
+    from neuron_ann.validate import regime_metrics
+
+    plan = {"part_ms": 100.0, "regimes": ["stationary", "steady_current", "stationary"]}
+    rng = np.random.default_rng(0)
+    v_true = rng.normal(-65.0, 3.0, 300)
+    v_pred = v_true.copy()
+    v_pred[100:200] = -65.0  # the steady-current part predicted flat
+    t_true = np.array([10.0, 50.0, 120.0, 150.0, 250.0])
+    t_pred = np.array([10.5, 50.0, 180.0, 250.2])  # both steady-current spikes missed, one false
+    by = regime_metrics(v_true, v_pred, t_true, t_pred, plan, 1.0)
+    assert set(by) == {"stationary", "steady_current"}
+    assert by["stationary"]["parts"] == 2 and by["stationary"]["ve_clipped"] == 1.0 and by["stationary"]["spike_f1"] == 1.0
+    assert by["stationary"]["spike_n_true"] == 3 and abs(by["stationary"]["spike_timing_error_ms"] - 0.7 / 3) < 1e-12
+    assert by["steady_current"]["parts"] == 1 and by["steady_current"]["ve_clipped"] < 0.01 and by["steady_current"]["spike_f1"] == 0.0
+
+
+def test_held_out_plan_names_each_parts_regime():
+    from neuron_ann.dataset.inputs import InputRanges
+
+    ranges = InputRanges(steady_current_probability=0.4, stationary_probability=0.3).as_dict()
+    gen = GenerationConfig(cell="BallHH", sites=SITES, readouts=[], dt_ms=0.5, sim_ms=500.0, n_sims=1, base_seed=1, settle_ms=50.0).as_dict()
+    _, drawn, plan = held_out_input({**gen, "ranges": ranges}, 3, 10.0)
+    assert len(plan["regimes"]) == len(plan["parts"]) == 20
+    assert set(plan["regimes"]) == {"modulated", "stationary", "steady_current"}  # 20 draws: all three regimes
+    n = int(500.0 / 0.025)  # NEURON ticks per part
+    events = [sum(int(np.sum((t >= j * n) & (t < (j + 1) * n))) for t in drawn.event_ticks) for j in range(20)]
+    assert all(e == 0 for e, r in zip(events, plan["regimes"]) if r == "steady_current")  # current only
+    assert all(e > 0 for e, r in zip(events, plan["regimes"]) if r == "stationary")  # constant-rate Poisson input

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import time
+import weakref
 
 import numpy as np
 from neuron import h
@@ -50,6 +51,9 @@ class TypeGroup:
         self.cells = [c.cell for c in plan.cells]
         self.somas = [c.soma for c in plan.cells]
         self.n_cells = len(self.cells)
+        # the exchange event NEURON keeps queued must not keep this group (and its cells) alive:
+        # the queue is cleared inside the next finitialize, where freeing a cell's point process aborts
+        self._exchange_event = _weak_call(self._on_exchange)
         meta = self.bundle.meta
         self.dt_ms = self.bundle.dt_ms
         self.n_sites = len(meta["sites"])
@@ -223,7 +227,7 @@ class TypeGroup:
         self.model.x[...] = 0.0
         self._advance(0.0)
         self.running = True
-        self._cvode.event(self.dt_ms - EXCHANGE_EPS_MS, self._on_exchange)
+        self._cvode.event(self.dt_ms - EXCHANGE_EPS_MS, self._exchange_event)
 
     def _on_exchange(self) -> None:
         if not self.running:
@@ -251,7 +255,7 @@ class TypeGroup:
         self.inputs.fill(0.0)
         self.current.fill(0.0)
         self._advance(t_k)
-        self._cvode.event(t_k + self.dt_ms - EXCHANGE_EPS_MS, self._on_exchange)
+        self._cvode.event(t_k + self.dt_ms - EXCHANGE_EPS_MS, self._exchange_event)
         self.bridge_seconds += (time.perf_counter() - t0) - (self.model.ort_seconds - ort0)
 
     def _advance(self, t_k: float) -> None:
@@ -310,3 +314,15 @@ class TypeGroup:
                 if t <= now:
                     out[c].append(t)
         return [np.array(v) for v in out]
+
+
+def _weak_call(method):
+    """A callable that runs ``method`` while its object lives, holding the object only weakly."""
+    ref = weakref.WeakMethod(method)
+
+    def call():
+        bound = ref()
+        if bound is not None:
+            bound()
+
+    return call

@@ -54,6 +54,7 @@ class CellRecord:
     section_lists: list = field(default_factory=list)  # (attribute, [section names in order])
     soma_mechanisms: dict = field(default_factory=dict)
     ion_styles: list = field(default_factory=list)  # (section name, ion, h.ion_style code) of the soma and kept sections
+    restorable: bool = True  # False: the deleted sections were not recorded (swap_to_ann(restorable=False))
 
 
 def quiet_ions(sec) -> list:
@@ -150,16 +151,22 @@ def _record_section(sec) -> SectionRecord:
     )
 
 
-def save_cell(cell, doomed: list, soma) -> CellRecord:
-    """Record ``doomed`` sections of ``cell`` (all but the soma), their point processes and references."""
+def save_cell(cell, doomed: list, soma, sections: bool = True) -> CellRecord:
+    """Record ``doomed`` sections of ``cell`` (all but the soma), their point processes and references.
+
+    With ``sections=False`` only what the swap itself needs (the soma's mechanisms) is recorded:
+    about half of a swap's time for an L5PC, and the cell cannot be restored."""
     record = CellRecord()
+    record.soma_mechanisms = soma_mechanisms(soma)
+    if not sections:
+        record.restorable = False
+        return record
     doomed_set = set(doomed)
     for sec in doomed:
         record.sections.append(_record_section(sec))
         for seg in sec:
             for pp in seg.point_processes():
                 record.point_processes.append((pp, relative_name(sec), seg.x, point_process_params(pp)))
-    record.soma_mechanisms = soma_mechanisms(soma)
     if type(cell).__name__ == "HocObject":
         return record  # template-owned sections cannot be recreated; swap_back refuses hoc cells
     for attr, value in list(vars(cell).items()):

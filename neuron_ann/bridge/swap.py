@@ -165,6 +165,9 @@ class SwapHandle:
         if not self.swapped:
             return
         global _active
+        if not all(record.restorable for records in self._records for record in records):
+            raise SwapError("cannot swap back: this swap was made with swap_to_ann(restorable=False), which did not record the "
+                            "deleted sections; rebuild the detailed cells instead, or swap with restorable=True. Nothing was changed.")
         for g in self.groups:
             for cell in g.cells:
                 if celltools.is_hoc_cell(cell):
@@ -364,7 +367,8 @@ def _refuse_stopped_recordings(handle, recorders) -> None:
                     "or leave this cell detailed (cells=[...]).")
 
 
-def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None = None, check_recordings: bool = True) -> SwapHandle:
+def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None = None, check_recordings: bool = True,
+                restorable: bool = True) -> SwapHandle:
     """Replace detailed cells by their surrogates.
 
     Args:
@@ -381,6 +385,9 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
             recording sources, so this probe initializes the model (as ``h.finitialize``
             does) and restores every Vector's contents. False skips the probe and keeps
             every readout section.
+        restorable: False skips recording the sections the swap deletes (their geometry and
+            every mechanism value), which is about half of a swap's time for an L5PC; then
+            :func:`swap_back` refuses, and the detailed cells come back only by rebuilding them.
 
     Returns:
         A :class:`SwapHandle`; use it as a context manager to swap back on exit.
@@ -408,7 +415,7 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
         g = TypeGroup(gp, providers=providers, threads=threads)
         cell_records = []
         for cp in gp.cells:
-            cell_records.append(save_cell(cp.cell, cp.kept + cp.doomed, cp.soma))
+            cell_records.append(save_cell(cp.cell, cp.kept + cp.doomed, cp.soma, sections=restorable))
         for nc, index, site, synapse in gp.inputs:
             # format 2: the surrogate sees at t_k the events that arrive in [t_k, t_k+1), so
             # they must reach the capture one exchange step early
