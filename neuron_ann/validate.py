@@ -271,12 +271,18 @@ def held_out_input(gen: dict, seed: int, sim_seconds: float):
     return config, drawn, plan
 
 
+def _continuous_spike_times(meta: dict, y: np.ndarray) -> np.ndarray:
+    """Spike times (ms) of one continuous prediction ``y`` [T, n_outputs]: from the spike output, else from v."""
+    dt = float(meta["dt_ms"])
+    if _column(meta, "spike_prob") is not None:
+        return predicted_spike_times(meta, y, float(meta["spike_threshold"]))
+    return metrics.spike_times(y[:, _column(meta, "soma_v")], dt, dt)
+
+
 def drift_summary(meta: dict, sim: dict, y: np.ndarray, window_ms: float, repeated: int) -> dict:
     """VE (clipped) and spike F1 per window of one continuous simulation; first vs last window."""
-    dt = float(meta["dt_ms"])
-    v_col, s_col = _column(meta, "soma_v"), _column(meta, "spike_prob")
-    t_pred = predicted_spike_times(meta, y, float(meta["spike_threshold"])) if s_col is not None else metrics.spike_times(y[:, v_col], dt, dt)
-    return window_drift(sim["v"], y[:, v_col], sim["spike_times_ms"], t_pred, dt, window_ms, repeated)
+    t_pred = _continuous_spike_times(meta, y)
+    return window_drift(sim["v"], y[:, _column(meta, "soma_v")], sim["spike_times_ms"], t_pred, float(meta["dt_ms"]), window_ms, repeated)
 
 
 def window_drift(v_true, v_pred, t_true, t_pred, dt_ms: float, window_ms: float, repeated: int) -> dict:
@@ -371,9 +377,8 @@ def validate_command(args) -> int:
     result["held_out_plan"] = plan
     if plan["drift_window_ms"]:
         result["drift"] = drift_summary(meta, sims[0], y[0], plan["drift_window_ms"], plan["repeated_parts"])
-    t_pred = predicted_spike_times(meta, y[0], float(meta["spike_threshold"])) if _column(meta, "spike_prob") is not None \
-        else metrics.spike_times(y[0, :, _column(meta, "soma_v")], float(meta["dt_ms"]), float(meta["dt_ms"]))
-    result["by_regime"] = regime_metrics(sims[0]["v"], y[0, :, _column(meta, "soma_v")], sims[0]["spike_times_ms"], t_pred, plan, float(meta["dt_ms"]))
+    result["by_regime"] = regime_metrics(sims[0]["v"], y[0, :, _column(meta, "soma_v")], sims[0]["spike_times_ms"],
+                                         _continuous_spike_times(meta, y[0]), plan, float(meta["dt_ms"]))
     if meta.get("spike_threshold") is not None and _column(meta, "spike_prob") is not None:
         try:
             result["fi"] = fi_curves(source, config, session, meta, default_fi_currents(config))
