@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["STATE", "FEEDBACK_STATE", "state_names", "export_step_model", "run_step_model", "parity_check", "keras_predict",
-           "has_spike_offset"]
+           "has_spike_offset", "lstm_update", "step_feedback"]
 
 OPSET = 17
 #: (input name, output name) of each state tensor, in graph order
@@ -30,6 +30,27 @@ FEEDBACK_STATE = ("fb_in", "fb_out")
 def sigmoid(z):
     """Logistic function in numpy, written with tanh so that large |z| does not overflow."""
     return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def lstm_update(z, c):
+    """One LSTM cell update in TensorFlow from the gate pre-activations ``z`` (Keras order i, f, g, o):
+    the new ``(h, c)``. Shared by the exported step model and closed-loop training."""
+    import tensorflow as tf
+
+    i, f, g, o = tf.split(z, 4, axis=1)
+    c_new = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+    return tf.sigmoid(o) * tf.tanh(c_new), c_new
+
+
+def step_feedback(raw, spike_offset: bool):
+    """What a feedback model's step hands the next, from its raw heads: normalised v, spike (1 where
+    the spike logit is positive, i.e. its probability exceeds 0.5) and, for a spike-offset model,
+    where in the step that spike fell (fraction, 0 without a spike)."""
+    import tensorflow as tf
+
+    spiked = tf.cast(raw[:, 1:2] > 0.0, raw.dtype)
+    columns = [raw[:, 0:1], spiked] + ([tf.sigmoid(raw[:, -1:]) * spiked] if spike_offset else [])
+    return tf.concat(columns, axis=1)
 
 
 def has_feedback(model) -> bool:
@@ -109,16 +130,12 @@ def export_step_model(model, norm: dict, dt_ms: float | None = None):
         if feedback:
             a = tf.concat([a, fb[0]], axis=1)
         z = tf.matmul(a, w_x.astype(np.float32)) + tf.matmul(h, w_h.astype(np.float32)) + b_l.astype(np.float32)
-        i, f, g, o = tf.split(z, 4, axis=1)
-        c_new = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
-        h_new = tf.sigmoid(o) * tf.tanh(c_new)
+        h_new, c_new = lstm_update(z, c)
         raw = tf.matmul(h_new, w_d.astype(np.float32)) + b_d.astype(np.float32)
         y = is_sigmoid * tf.sigmoid(raw) * out_scale + (1.0 - is_sigmoid) * (raw * out_scale + out_shift)
         out = (y, window[:, 1:, :], h_new, c_new)
-        if feedback:  # sigmoid(raw) > 0.5 exactly where raw > 0
-            spiked = tf.cast(raw[:, 1:2] > 0.0, tf.float32)
-            columns = [raw[:, 0:1], spiked] + ([tf.sigmoid(raw[:, -1:]) * spiked] if offset else [])
-            out += (tf.concat(columns, axis=1),)
+        if feedback:
+            out += (step_feedback(raw, offset),)
         return out
 
     fn = tf.function(step, input_signature=spec)

@@ -15,6 +15,8 @@ so closed-loop epochs can follow teacher-forced ones.
 
 from __future__ import annotations
 
+from .export import lstm_update, step_feedback
+
 __all__ = ["rollout_outputs", "make_rollout_step"]
 
 
@@ -37,14 +39,8 @@ def rollout_outputs(model, x, spike_offset: bool = False):
 
     def step(carry, pre_k):
         h, c, fb = carry
-        z = pre_k + tf.matmul(h, cell.recurrent_kernel) + tf.matmul(fb, w_fb)
-        i, f, g, o = tf.split(z, 4, axis=1)
-        c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
-        h = tf.sigmoid(o) * tf.tanh(c)
-        raw = heads(h)
-        spiked = tf.cast(raw[:, 1:2] > 0.0, raw.dtype)
-        columns = [raw[:, 0:1], spiked] + ([tf.sigmoid(raw[:, -1:]) * spiked] if spike_offset else [])
-        return h, c, tf.stop_gradient(tf.concat(columns, axis=1))
+        h, c = lstm_update(pre_k + tf.matmul(h, cell.recurrent_kernel) + tf.matmul(fb, w_fb), c)
+        return h, c, tf.stop_gradient(step_feedback(heads(h), spike_offset))
 
     zeros = tf.zeros([batch, units])
     states = tf.scan(step, pre, initializer=(zeros, zeros, tf.zeros([batch, width])))

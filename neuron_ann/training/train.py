@@ -141,7 +141,8 @@ def train_model(dataset: Dataset, checkpoint_dir, model_cfg: ModelConfig, cfg: T
         initial_epoch, best, waited, lr, history = state["epoch"], state["best"], state["waited"], state["lr"], state["history"]
         print(f"resuming training after epoch {initial_epoch} (best {'closed-loop score' if model_cfg.feedback else 'val loss'} {best:.4f})", flush=True)
     optimizer = keras.optimizers.Adam(learning_rate=lr, clipnorm=1.0)
-    model.compile(optimizer=optimizer, loss=make_loss(model_cfg, clip_norm, n_readouts))
+    loss_fn = make_loss(model_cfg, clip_norm, n_readouts)
+    model.compile(optimizer=optimizer, loss=loss_fn)
     rng = np.random.default_rng([cfg.seed, 99])
     val_rng = np.random.default_rng([cfg.seed, 98])
     noise = model_cfg.feedback_noise if model_cfg.feedback else None
@@ -163,7 +164,7 @@ def train_model(dataset: Dataset, checkpoint_dir, model_cfg: ModelConfig, cfg: T
             optimizer.learning_rate.assign(lr)
         rollout = model_cfg.feedback and cfg.rollout_from_epoch is not None and epoch >= cfg.rollout_from_epoch
         if rollout and rollout_step is None:
-            rollout_step = make_rollout_step(model, make_loss(model_cfg, clip_norm, n_readouts), optimizer, offset)
+            rollout_step = make_rollout_step(model, loss_fn, optimizer, offset)
         if rollout:  # closed loop: the model's own feedback replaces the recorded one
             losses = [float(rollout_step(*_inputs_only(next(train_stream)))) for _ in range(cfg.steps_per_epoch)]
             skipped = int(np.sum(~np.isfinite(losses)))
