@@ -69,6 +69,7 @@ def test_feedback_state_is_the_step_models_own_output(tiny_bundle):
     assert np.abs(session.run(["y"], feed)[0][:, 0] - y[:, 0]).max() > 1e-4
     history = meta["provenance"]["training"]["history"]
     assert all(0.0 <= h["closed_loop_spike_f1"] <= 1.0 and h["closed_loop_score"] >= 0.0 for h in history)
+    assert all(0.0 <= h["teacher_forced_spike_f1"] <= 1.0 and np.isfinite(h["val_loss"]) for h in history)
 
 
 def test_numpy_closed_loop_matches_the_exported_step_model(tiny_bundle):
@@ -110,6 +111,63 @@ def test_tiny_model_without_feedback(tmp_path):
 
     for sec in list(h.allsec()):
         h.delete_section(sec=sec)
+
+
+def test_dropout_acts_in_training_only():
+    """ModelConfig.dropout zeroes conv outputs in training; inference (what is exported) is the same network without it."""
+    pytest.importorskip("tensorflow")
+    from neuron_ann.training.model import ModelConfig, build_model
+
+    plain = build_model(5, 0, ModelConfig(filters=6, kernel=3, lstm_units=8))
+    dropped = build_model(5, 0, ModelConfig(filters=6, kernel=3, lstm_units=8, dropout=0.5))
+    dropped.set_weights(plain.get_weights())
+    rng = np.random.default_rng(0)
+    x = [rng.normal(size=(2, 40, 5)).astype(np.float32), rng.normal(size=(2, 40, 2)).astype(np.float32)]
+    np.testing.assert_allclose(dropped(x, training=False).numpy(), plain(x, training=False).numpy(), atol=1e-6)
+    assert np.abs(dropped(x, training=True).numpy() - plain(x, training=False).numpy()).max() > 1e-3
+    with pytest.raises(ValueError, match="dropout must lie in"):
+        build_model(5, 0, ModelConfig(dropout=1.5))
+
+
+def test_spike_only_feedback_ignores_the_fed_back_v():
+    """feedback_v=False: the fed-back v column changes nothing, and its LSTM weights stay zero through training,
+    so the exported step model (which multiplies its own v by them) ignores it too."""
+    pytest.importorskip("tensorflow")
+    from neuron_ann.training.model import ModelConfig, build_model, make_loss
+
+    cfg = ModelConfig(filters=6, kernel=3, lstm_units=8, feedback_v=False)
+    model = build_model(5, 0, cfg)
+    model.compile(optimizer="adam", loss=make_loss(cfg, 1.0, 0))
+    rng = np.random.default_rng(0)
+    x = [rng.normal(size=(4, 40, 5)).astype(np.float32), rng.normal(size=(4, 40, 2)).astype(np.float32)]
+    y = np.stack([rng.normal(size=(4, 40)), rng.uniform(size=(4, 40)) < 0.1, np.ones((4, 40))], axis=-1).astype(np.float32)
+    for _ in range(3):
+        model.train_on_batch(x, y)
+    kernel = model.get_layer("lstm").get_weights()[0]
+    assert np.all(kernel[6] == 0.0) and np.abs(kernel[7]).min() > 0.0  # v row zero, spike row trained
+    moved = [x[0], x[1] + np.array([5.0, 0.0], np.float32)]
+    np.testing.assert_array_equal(model(moved).numpy(), model(x).numpy())
+    assert np.abs(model([x[0], x[1] + np.array([0.0, 1.0], np.float32)]).numpy() - model(x).numpy()).max() > 1e-4
+
+
+def test_raw_scores_teacher_forced_and_closed_loop():
+    """VE and spike F1 of raw outputs against packed targets, over masked steps only."""
+    from neuron_ann.training.closed_loop import raw_scores
+
+    norm = {"v_mean": -65.0, "v_std": 10.0}
+    y = np.zeros((2, 100, 3), np.float32)  # v_norm, spike, mask
+    y[..., 0] = np.sin(np.arange(100) / 7.0)
+    y[:, 20::25, 1] = 1.0
+    y[:, 10:, 2] = 1.0
+    raw = np.zeros((2, 100, 2))
+    raw[..., 0] = y[..., 0]
+    raw[..., 1] = np.where(y[..., 1] > 0, 8.0, -8.0)
+    assert raw_scores(raw, y, norm, 1.0) == pytest.approx((1.0, 1.0))
+    late = raw.copy()
+    late[..., 1] = np.roll(raw[..., 1], 3, axis=1)  # every spike 3 ms late: outside +/-2 ms
+    late[:, :10, 0] = 50.0  # unmasked steps do not count
+    assert raw_scores(late, y, norm, 1.0) == pytest.approx((1.0, 0.0))
+    assert raw_scores(np.roll(raw, 2, axis=1), y, norm, 1.0)[1] == pytest.approx(1.0)  # 2 ms: still matched
 
 
 def test_tiny_spike_offset_model(tmp_path):

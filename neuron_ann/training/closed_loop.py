@@ -14,7 +14,7 @@ import numpy as np
 from .. import metrics
 from .export import has_feedback, layer_weights, sigmoid as _sigmoid
 
-__all__ = ["weights_of", "run_closed_loop", "closed_loop_score"]
+__all__ = ["weights_of", "run_closed_loop", "closed_loop_score", "raw_scores"]
 
 
 def weights_of(model) -> dict:
@@ -58,6 +58,15 @@ def closed_loop_score(model, x_norm, y, norm: dict, dt_ms: float, spike_offset: 
     """Closed-loop VE (clipped), spike F1 (p > 0.5) and their combined score over the masked steps of ``y`` (packed
     targets; with ``spike_offset``, true and predicted spikes fall where in the step they do, not at its middle)."""
     raw = run_closed_loop(weights_of(model), np.asarray(x_norm, np.float64))
+    ve, f1 = raw_scores(raw, y, norm, dt_ms, spike_offset)
+    return {"ve_clipped": ve, "spike_f1": f1, "score": float((1.0 - ve) + (1.0 - f1))}
+
+
+def raw_scores(raw, y, norm: dict, dt_ms: float, spike_offset: bool = False) -> tuple[float, float]:
+    """VE (clipped) and spike F1 (p > 0.5) of raw outputs ``raw`` against packed targets ``y`` over
+    its masked steps: of a closed-loop run, or of the teacher-forced model (whose spike F1 says
+    how well spikes are predicted from the true past; a large gap to the closed-loop F1 means the
+    model leans on fed-back values it cannot produce itself)."""
     mask = y[..., -1] > 0
     v_true = y[..., 0] * norm["v_std"] + norm["v_mean"]
     v_pred = raw[..., 0] * norm["v_std"] + norm["v_mean"]
@@ -71,4 +80,4 @@ def closed_loop_score(model, x_norm, y, norm: dict, dt_ms: float, spike_offset: 
         t_pred.append(metrics.spike_times_from_prob(_sigmoid(raw[b, idx, 1]), dt_ms, 0.5, frac_pred) + offset)
         offset += (len(idx) + 100) * dt_ms
     f1 = metrics.spike_metrics(np.concatenate(t_true), np.concatenate(t_pred))["f1"]
-    return {"ve_clipped": float(ve), "spike_f1": float(f1), "score": float((1.0 - ve) + (1.0 - f1))}
+    return float(ve), float(f1)

@@ -34,11 +34,20 @@ class ModelConfig:
     # a dynamical system that keeps its own firing phase instead of predicting a mean.
     feedback: bool = True
     feedback_noise: float = 0.05
+    # feedback_v False: the fed-back v is ignored (its input masked, its LSTM weights zero), only
+    # the previous spike is seen; the state layout is unchanged. Teacher-forced, the recorded v
+    # of the step before a spike already shows the upstroke, a cue the free-running model must
+    # first produce itself
+    feedback_v: bool = True
     # spike_offset: a head for where in the step the spike falls (fraction of the step, trained
     # on spike steps only, weight spike_offset_loss_weight); the bundle emits each spike at
     # that time instead of the step's middle, and a feedback model also sees it next step
     spike_offset: bool = False
     spike_offset_loss_weight: float = 1.0
+    # dropout: fraction of the convolution's outputs zeroed in training (the LSTM's input; no
+    # recurrent dropout, so the exported step model is unchanged); 0 turns it off. Applied in
+    # teacher-forced epochs only (closed-loop epochs unroll the layers without it)
+    dropout: float = 0.0
 
     @property
     def feedback_width(self) -> int:
@@ -55,14 +64,27 @@ def build_model(n_inputs: int, n_readouts: int, config: ModelConfig):
         raise ValueError(f"the convolution needs at least 2 taps, got kernel={config.kernel}.")
     inp = keras.Input(shape=(None, n_inputs), name="x_norm")
     h = keras.layers.Conv1D(config.filters, config.kernel, padding="causal", activation="relu", name="conv")(inp)
+    if config.dropout:
+        if not 0.0 < config.dropout < 1.0:
+            raise ValueError(f"dropout must lie in [0, 1), got {config.dropout}.")
+        h = keras.layers.Dropout(config.dropout, name="dropout")(h)
     inputs = inp
     if config.feedback:
         fb = keras.Input(shape=(None, config.feedback_width), name="feedback")
-        h = keras.layers.Concatenate(name="with_feedback")([h, fb])
         inputs = [inp, fb]
-    h = keras.layers.LSTM(config.lstm_units, return_sequences=True, name="lstm")(h)
+        if not config.feedback_v:
+            mask = [0.0] + [1.0] * (config.feedback_width - 1)
+            fb = keras.layers.Lambda(lambda t: t * mask, name="without_v")(fb)
+        h = keras.layers.Concatenate(name="with_feedback")([h, fb])
+    lstm = keras.layers.LSTM(config.lstm_units, return_sequences=True, name="lstm")
+    h = lstm(h)
     out = keras.layers.Dense(2 + n_readouts + (1 if config.spike_offset else 0), name="heads")(h)
-    return keras.Model(inputs, out, name="cnn_lstm")
+    model = keras.Model(inputs, out, name="cnn_lstm")
+    if config.feedback and not config.feedback_v:  # the step model multiplies its own v by these: zero, and they get no gradient
+        kernel, recurrent, bias = lstm.get_weights()
+        kernel[config.filters] = 0.0
+        lstm.set_weights([kernel, recurrent, bias])
+    return model
 
 
 def feedback_columns(v_norm, spike, noise: float = 0.0, rng=None, frac=None):

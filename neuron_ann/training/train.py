@@ -21,7 +21,7 @@ import numpy as np
 
 from ..dataset.store import Dataset
 from ..errors import DatasetError
-from .closed_loop import closed_loop_score
+from .closed_loop import closed_loop_score, raw_scores
 from .model import ModelConfig, build_model, count_parameters, feedback_columns, make_loss
 from .rollout import make_rollout_step
 
@@ -173,11 +173,13 @@ def train_model(dataset: Dataset, checkpoint_dir, model_cfg: ModelConfig, cfg: T
             losses = [x for x in losses if np.isfinite(x)] or [float("nan")]
         else:
             losses = [float(model.train_on_batch(*next(train_stream))) for _ in range(cfg.steps_per_epoch)]
-        val_loss = float(model.evaluate(x_val, y_val, batch_size=cfg.batch_size, verbose=0))
+        raw_val = model.predict(x_val, batch_size=cfg.batch_size, verbose=0)
+        val_loss = float(loss_fn(y_val, raw_val))
         entry = {}
         if model_cfg.feedback:  # teacher-forced loss says little about the free-running model: select on its closed-loop score
             closed = closed_loop_score(model, x_val[0], y_val, norm, dataset.config.dt_ms, spike_offset=offset)
             entry = {"closed_loop_" + k: round(v, 5) for k, v in closed.items()}
+            entry["teacher_forced_spike_f1"] = round(raw_scores(raw_val, y_val, norm, dataset.config.dt_ms, offset)[1], 5)
             criterion = closed["score"]
         else:
             criterion = val_loss
@@ -199,7 +201,8 @@ def train_model(dataset: Dataset, checkpoint_dir, model_cfg: ModelConfig, cfg: T
         if verbose:
             print(
                 f"epoch {epoch + 1}/{cfg.epochs}{' (closed loop)' if rollout else ''}: loss {np.mean(losses):.4f}  val {val_loss:.4f}"
-                + (f"  closed-loop VE {entry['closed_loop_ve_clipped']:.3f} F1 {entry['closed_loop_spike_f1']:.3f}" if entry else "")
+                + (f"  closed-loop VE {entry['closed_loop_ve_clipped']:.3f} F1 {entry['closed_loop_spike_f1']:.3f}"
+                   f" (teacher-forced F1 {entry['teacher_forced_spike_f1']:.3f})" if entry else "")
                 + f"{' *' if improved else ''}  "
                 f"lr {lr:.2g}  {time.perf_counter() - t0:.1f} s",
                 flush=True,
