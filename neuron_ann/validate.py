@@ -279,12 +279,6 @@ def _continuous_spike_times(meta: dict, y: np.ndarray) -> np.ndarray:
     return metrics.spike_times(y[:, _column(meta, "soma_v")], dt, dt)
 
 
-def drift_summary(meta: dict, sim: dict, y: np.ndarray, window_ms: float, repeated: int) -> dict:
-    """VE (clipped) and spike F1 per window of one continuous simulation; first vs last window."""
-    t_pred = _continuous_spike_times(meta, y)
-    return window_drift(sim["v"], y[:, _column(meta, "soma_v")], sim["spike_times_ms"], t_pred, float(meta["dt_ms"]), window_ms, repeated)
-
-
 def window_drift(v_true, v_pred, t_true, t_pred, dt_ms: float, window_ms: float, repeated: int) -> dict:
     """Per-window VE (clipped) and spike F1 of a continuous run (:func:`metrics.drift_windows`); first vs last window."""
     rows = metrics.drift_windows(v_true, v_pred, t_true, t_pred, dt_ms, window_ms)
@@ -375,10 +369,11 @@ def validate_command(args) -> int:
     result["seed"] = int(args.seed)
     result["bundle"] = str(args.bundle)
     result["held_out_plan"] = plan
+    # the one continuous run: NEURON and surrogate v on the step grid, and their spike times
+    pair = (sims[0]["v"], y[0, :, _column(meta, "soma_v")], sims[0]["spike_times_ms"], _continuous_spike_times(meta, y[0]))
     if plan["drift_window_ms"]:
-        result["drift"] = drift_summary(meta, sims[0], y[0], plan["drift_window_ms"], plan["repeated_parts"])
-    result["by_regime"] = regime_metrics(sims[0]["v"], y[0, :, _column(meta, "soma_v")], sims[0]["spike_times_ms"],
-                                         _continuous_spike_times(meta, y[0]), plan, float(meta["dt_ms"]))
+        result["drift"] = window_drift(*pair, float(meta["dt_ms"]), plan["drift_window_ms"], plan["repeated_parts"])
+    result["by_regime"] = regime_metrics(*pair, plan, float(meta["dt_ms"]))
     if meta.get("spike_threshold") is not None and _column(meta, "spike_prob") is not None:
         try:
             result["fi"] = fi_curves(source, config, session, meta, default_fi_currents(config))
