@@ -272,6 +272,38 @@ def test_rollout_is_the_closed_loop_and_trains():
     assert np.all(np.isfinite(losses)) and losses[-1] < 0.9 * losses[0]
 
 
+
+def test_low_rank_input_map_folds_into_the_convolution():
+    """ModelConfig.input_rank: a linear map of the inputs to a few channels before the convolution; it has far
+    fewer weights, and folded into the convolution's kernel (the numpy closed loop, the exported step model) it
+    computes what the Keras model does."""
+    pytest.importorskip("tensorflow")
+    import keras
+
+    from neuron_ann.training.closed_loop import run_closed_loop, weights_of
+    from neuron_ann.training.export import export_step_model, layer_weights, parity_check
+    from neuron_ann.training.model import ModelConfig, build_model, count_parameters
+    from neuron_ann.training.rollout import rollout_outputs
+    from neuron_ann.training.train import configure_tensorflow
+
+    tf = configure_tensorflow()
+    keras.utils.set_random_seed(3)
+    n_in = 40
+    full = build_model(n_in, 1, ModelConfig(filters=8, kernel=3, lstm_units=16))
+    low = build_model(n_in, 1, ModelConfig(filters=8, kernel=3, lstm_units=16, input_rank=4))
+    assert count_parameters(full) - count_parameters(low) == 3 * n_in * 8 - (n_in * 4 + 3 * 4 * 8)
+    assert layer_weights(low)[0].shape == (3, n_in, 8)  # folded: the full kernel's shape
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 120, n_in)).astype(np.float32)
+    raw = run_closed_loop(weights_of(low), x.astype(np.float64))
+    np.testing.assert_allclose(np.asarray(rollout_outputs(low, tf.constant(x))), raw, atol=1e-5)
+    norm = {"x_mean": np.zeros(n_in), "x_std": np.ones(n_in), "v_mean": -65.0, "v_std": 10.0,
+            "readout_mean": np.zeros(1), "readout_std": np.ones(1)}
+    parity = parity_check(low, export_step_model(low, norm, 1.0), norm, x, 10, 1.0)
+    assert parity["max_abs_diff_v_mv"] < 1e-3 and parity["max_abs_diff_readouts"] < 1e-4
+    with pytest.raises(ValueError, match=r"input_rank must lie between 1 and 39 \(fewer than the 40 inputs\)"):
+        build_model(n_in, 1, ModelConfig(input_rank=n_in))
+
 def test_info_and_validate_commands(tiny_bundle, tmp_path, capsys):
     out, _ = tiny_bundle
     assert main(["info", str(out)]) == 0

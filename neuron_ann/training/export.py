@@ -62,14 +62,22 @@ def state_names(model) -> tuple:
 
 
 def layer_weights(model):
-    """Numpy weights of the conv, LSTM and head layers: w_conv [K, n_in, F], b_conv, w_x, w_h, b_l, w_d, b_d."""
+    """Numpy weights of the conv, LSTM and head layers: w_conv [K, n_in, F], b_conv, w_x, w_h, b_l, w_d, b_d.
+    A low-rank input map (layer "sites", ``ModelConfig.input_rank``) is folded into ``w_conv``."""
     conv = model.get_layer("conv")
     lstm = model.get_layer("lstm")
     heads = model.get_layer("heads")
-    w_conv, b_conv = [np.asarray(w) for w in conv.get_weights()]  # [K, n_in, F], [F]
+    w_conv, b_conv = [np.asarray(w) for w in conv.get_weights()]  # [K, n_in or rank, F], [F]
+    if has_input_map(model):
+        w_sites = np.asarray(model.get_layer("sites").get_weights()[0])  # [n_in, rank]
+        w_conv = np.einsum("ir,krf->kif", w_sites.astype(np.float64), w_conv.astype(np.float64)).astype(w_conv.dtype)
     w_x, w_h, b_l = [np.asarray(w) for w in lstm.get_weights()]
     w_d, b_d = [np.asarray(w) for w in heads.get_weights()]
     return w_conv, b_conv, w_x, w_h, b_l, w_d, b_d
+
+
+def has_input_map(model) -> bool:
+    return any(layer.name == "sites" for layer in model.layers)
 
 
 def has_spike_offset(model, n_readouts: int) -> bool:

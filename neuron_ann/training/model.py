@@ -48,6 +48,12 @@ class ModelConfig:
     # recurrent dropout, so the exported step model is unchanged); 0 turns it off. Applied in
     # teacher-forced epochs only (closed-loop epochs unroll the layers without it)
     dropout: float = 0.0
+    # input_rank: > 0 routes the inputs through a linear map to that many channels (layer
+    # "sites", no bias) before the convolution, so the convolution's kernel over all inputs has
+    # at most that rank: far fewer weights on the input side for cells with many sites. The
+    # map folds into the convolution's kernel at export (export.layer_weights): the step model
+    # and its cost are those of the full-rank model. 0: no map
+    input_rank: int = 0
 
     @property
     def feedback_width(self) -> int:
@@ -63,7 +69,12 @@ def build_model(n_inputs: int, n_readouts: int, config: ModelConfig):
     if config.kernel < 2:
         raise ValueError(f"the convolution needs at least 2 taps, got kernel={config.kernel}.")
     inp = keras.Input(shape=(None, n_inputs), name="x_norm")
-    h = keras.layers.Conv1D(config.filters, config.kernel, padding="causal", activation="relu", name="conv")(inp)
+    h = inp
+    if config.input_rank:
+        if not 0 < config.input_rank < n_inputs:
+            raise ValueError(f"input_rank must lie between 1 and {n_inputs - 1} (fewer than the {n_inputs} inputs), got {config.input_rank}; 0 turns it off.")
+        h = keras.layers.Dense(config.input_rank, use_bias=False, name="sites")(h)
+    h = keras.layers.Conv1D(config.filters, config.kernel, padding="causal", activation="relu", name="conv")(h)
     if config.dropout:
         if not 0.0 < config.dropout < 1.0:
             raise ValueError(f"dropout must lie in [0, 1), got {config.dropout}.")

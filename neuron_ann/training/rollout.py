@@ -15,7 +15,7 @@ so closed-loop epochs can follow teacher-forced ones.
 
 from __future__ import annotations
 
-from .export import lstm_update, step_feedback
+from .export import has_input_map, lstm_update, step_feedback
 
 __all__ = ["rollout_outputs", "make_rollout_step"]
 
@@ -29,6 +29,8 @@ def rollout_outputs(model, x, spike_offset: bool = False):
     cell = model.get_layer("lstm").cell
     heads = model.get_layer("heads")
     filters = conv.filters
+    if has_input_map(model):
+        x = model.get_layer("sites")(x)
     a = conv(x)  # [B, T, F]: the convolution sees the inputs only
     w_x = cell.kernel
     pre = tf.einsum("btf,fg->tbg", a, w_x[:filters]) + cell.bias  # [T, B, 4U]
