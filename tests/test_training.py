@@ -10,6 +10,7 @@ import pytest
 
 from neuron_ann import bundle
 from neuron_ann.cli import main
+from neuron_ann.errors import DatasetError
 
 MODELS = Path(__file__).resolve().parents[1] / "neuron_ann" / "models"
 
@@ -272,7 +273,6 @@ def test_rollout_is_the_closed_loop_and_trains():
     assert np.all(np.isfinite(losses)) and losses[-1] < 0.9 * losses[0]
 
 
-
 def test_low_rank_input_map_folds_into_the_convolution():
     """ModelConfig.input_rank: a linear map of the inputs to a few channels before the convolution; it has far
     fewer weights, and folded into the convolution's kernel (the numpy closed loop, the exported step model) it
@@ -304,6 +304,7 @@ def test_low_rank_input_map_folds_into_the_convolution():
     with pytest.raises(ValueError, match=r"input_rank must lie between 1 and 39 \(fewer than the 40 inputs\)"):
         build_model(n_in, 1, ModelConfig(input_rank=n_in))
 
+
 def test_info_and_validate_commands(tiny_bundle, tmp_path, capsys):
     out, _ = tiny_bundle
     assert main(["info", str(out)]) == 0
@@ -327,6 +328,11 @@ def test_cli_errors_before_simulation(tmp_path, capsys):
     assert main(["train", "BallHH", "--out", str(tmp_path / "x.onnx"), "--epochs", "2", "--closed-loop-epochs", "3"]) == 1
     assert "--closed-loop-epochs 3 must be between 1 and the 2 training epochs" in capsys.readouterr().err
     assert not (tmp_path / "x_work").exists()
+    from neuron_ann.training.command import train_surrogate  # model settings, too, before any data is generated
+
+    with pytest.raises(DatasetError, match=r"input_rank must lie between 1 and 6 \(fewer than the 7 inputs\), got 7"):
+        train_surrogate("BallHH", tmp_path / "x.onnx", model={"input_rank": 7}, progress=False)
+    assert not (tmp_path / "x_work" / "dataset").exists()
 
 
 # ---- shipped bundles: the issue's target table (held-out input) ----

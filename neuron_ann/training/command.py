@@ -137,6 +137,7 @@ def train_surrogate(
         celsius=float(getattr(source.factory, "celsius", h.celsius)),  # a bundled cell declares its temperature
         ranges=ranges or defaults["ranges"],
     )
+    model_cfg.check(config.n_inputs)
     print(f"[1/4] data: {config.n_sims} simulations of {sim_ms / 1000:g} s ({n_train} train, {n_val} val, {n_val} test) -> {work_dir / 'dataset'}", flush=True)
     t0 = time.perf_counter()
     manifest = generate_dataset(source, config, work_dir / "dataset", processes=processes, progress=progress)

@@ -55,6 +55,19 @@ class ModelConfig:
     # and its cost are those of the full-rank model. 0: no map
     input_rank: int = 0
 
+    def check(self, n_inputs: int) -> None:
+        """Refuse settings no model can be built with, for a cell with ``n_inputs`` input columns
+        (``train_surrogate`` calls it before generating any data)."""
+        from ..errors import DatasetError
+
+        if self.kernel < 2:
+            raise DatasetError(f"the convolution needs at least 2 taps, got kernel={self.kernel}.")
+        if self.input_rank and not 0 < self.input_rank < n_inputs:
+            raise DatasetError(f"input_rank must lie between 1 and {n_inputs - 1} (fewer than the {n_inputs} inputs), got {self.input_rank}; "
+                               "0 turns it off.")
+        if self.dropout and not 0.0 < self.dropout < 1.0:
+            raise DatasetError(f"dropout must lie in [0, 1), got {self.dropout}.")
+
     @property
     def feedback_width(self) -> int:
         return FEEDBACK_WIDTH + (1 if self.spike_offset else 0)
@@ -66,18 +79,13 @@ class ModelConfig:
 def build_model(n_inputs: int, n_readouts: int, config: ModelConfig):
     import keras
 
-    if config.kernel < 2:
-        raise ValueError(f"the convolution needs at least 2 taps, got kernel={config.kernel}.")
+    config.check(n_inputs)
     inp = keras.Input(shape=(None, n_inputs), name="x_norm")
     h = inp
     if config.input_rank:
-        if not 0 < config.input_rank < n_inputs:
-            raise ValueError(f"input_rank must lie between 1 and {n_inputs - 1} (fewer than the {n_inputs} inputs), got {config.input_rank}; 0 turns it off.")
         h = keras.layers.Dense(config.input_rank, use_bias=False, name="sites")(h)
     h = keras.layers.Conv1D(config.filters, config.kernel, padding="causal", activation="relu", name="conv")(h)
     if config.dropout:
-        if not 0.0 < config.dropout < 1.0:
-            raise ValueError(f"dropout must lie in [0, 1), got {config.dropout}.")
         h = keras.layers.Dropout(config.dropout, name="dropout")(h)
     inputs = inp
     if config.feedback:
