@@ -6,7 +6,7 @@ The network: ``N`` cells of the bundle's type, one synapse of the bundle's kind 
 contact site, each driven by a Poisson NetStim from a shared pool (for bundled cell types
 the rates and weights of ``neuron_ann.network``, else 5 Hz),
 plus cell-to-cell NetCons (soma spike -> random excitatory synapse) with probability
-``--connectivity``. NEURON may be timed on a subset (``--neuron-cells``) and scaled
+``--connectivity`` (with ``--direct``, delivered by the runtime: ``swap_to_ann(direct_delivery=True)``). NEURON may be timed on a subset (``--neuron-cells``) and scaled
 linearly; such rows are labelled. The surrogate's wall time is split into ONNX Runtime
 time, the bridge's own time (gathering inputs, writing voltages and spikes) and the rest
 (NEURON's fixed steps and event delivery); model loading and the swap are timed apart.
@@ -114,9 +114,10 @@ def build_network(bundle, n_cells: int, connectivity: float, seed: int = 1, link
 
 
 def run_one(bundle_path: str, n_cells: int, mode: str, tstop: float, connectivity: float, threads=None, seed: int = 1,
-            providers=None, link_weight_scale: float = 1.0) -> dict:
+            providers=None, link_weight_scale: float = 1.0, direct: bool = False) -> dict:
     """One timed run in this process: ``mode`` is 'neuron' or 'ann'; ``providers`` None chooses automatically;
-    ``link_weight_scale`` scales the cell-to-cell weights (0: every event delivered, none felt)."""
+    ``link_weight_scale`` scales the cell-to-cell weights (0: every event delivered, none felt); ``direct``:
+    swap with ``direct_delivery=True``."""
     import resource
 
     from neuron import h
@@ -139,19 +140,23 @@ def run_one(bundle_path: str, n_cells: int, mode: str, tstop: float, connectivit
         from .bridge import swap_to_ann
 
         t0 = time.perf_counter()
-        handle = swap_to_ann(bundles=[bundle], threads=threads, providers=providers)
+        handle = swap_to_ann(bundles=[bundle], threads=threads, providers=providers, direct_delivery=direct)
         result["swap_seconds"] = time.perf_counter() - t0
         result["model_load_seconds"] = sum(g.model.load_seconds for g in handle.groups)
     t0 = time.perf_counter()
     h.finitialize(-65)
+    result["init_seconds"] = time.perf_counter() - t0  # surrogate: the bridge's checks of every NetCon included
+    if mode == "ann":
+        at_init = next(iter(handle.stats().values()))  # step 0 ran in finitialize
     h.continuerun(tstop)
     result["wall_seconds"] = time.perf_counter() - t0
     if mode == "ann":
         stats = next(iter(handle.stats().values()))
-        result["ort_seconds"] = stats["ort_seconds"]
-        result["bridge_seconds"] = stats["bridge_seconds"]
+        result["ort_seconds"] = stats["ort_seconds"] - at_init["ort_seconds"]  # the run's, after finitialize
+        result["bridge_seconds"] = stats["bridge_seconds"] - at_init["bridge_seconds"]
         result["steps"] = stats["steps"]
         result["providers"] = stats["providers"]
+        result["direct_connections"] = stats["direct_connections"]
     result["spikes"] = int(spikes.size())
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return result
@@ -161,6 +166,7 @@ def _spawn(bundle_path, n, mode, args) -> dict:
     cmd = [
         sys.executable, "-m", "neuron_ann.bench", "--worker", str(bundle_path), str(n), mode,
         str(args.tstop), str(args.connectivity), str(args.threads or 0), ",".join(args.providers or []) or "auto",
+        str(int(getattr(args, "direct", False))),
     ]
     env = dict(os.environ)
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -184,9 +190,11 @@ def bench_command(args) -> int:
     """Entry point of ``neuron-ann bench``; prints a table and optionally writes JSON."""
     bundle_path = args.bundle or _default_bundle()
     rows = []
+    direct = getattr(args, "direct", False)
     print(f"neuron-ann bench: {bundle_path}, {args.tstop:g} ms simulated, connectivity {args.connectivity:g}, "
-          f"medians of {args.repeats} runs, each in a fresh process")
-    header = f"{'cells':>6} {'NEURON s':>10} {'ANN s':>8} {'speedup':>8} {'ORT s':>8} {'bridge s':>9} {'rest s':>8} {'load s':>7} {'RSS NEURON MB':>14} {'RSS ANN MB':>11}  note"
+          f"medians of {args.repeats} runs, each in a fresh process" + (", direct delivery between swapped cells" if direct else ""))
+    header = (f"{'cells':>6} {'NEURON s':>10} {'ANN s':>8} {'speedup':>8} {'init s':>7} {'ORT s':>8} {'bridge s':>9} {'rest s':>8} "
+              f"{'load s':>7} {'RSS NEURON MB':>14} {'RSS ANN MB':>11}  note")
     print(header)
     neuron_cache = {}  # NEURON subset size -> its runs, shared by the rows that scale the same subset
     for n in args.cells:
@@ -198,6 +206,7 @@ def bench_command(args) -> int:
         med = lambda runs, key: statistics.median(r[key] for r in runs)  # noqa: E731
         neuron_wall = med(neuron_runs, "wall_seconds") * n / n_neuron
         ann_wall = med(ann_runs, "wall_seconds")
+        init = med(ann_runs, "init_seconds")
         ort = med(ann_runs, "ort_seconds")
         bridge = med(ann_runs, "bridge_seconds")
         note = f"NEURON timed on {n_neuron} cells, scaled x{n / n_neuron:g}" if n_neuron != n else ""
@@ -208,9 +217,10 @@ def bench_command(args) -> int:
             "neuron_scaled": n_neuron != n,
             "ann_seconds": ann_wall,
             "speedup": neuron_wall / ann_wall if ann_wall > 0 else float("inf"),
+            "init_seconds": init,
             "ort_seconds": ort,
             "bridge_seconds": bridge,
-            "rest_seconds": ann_wall - ort - bridge,
+            "rest_seconds": ann_wall - init - ort - bridge,
             "model_load_seconds": med(ann_runs, "model_load_seconds"),
             "swap_seconds": med(ann_runs, "swap_seconds"),
             "ort_us_per_cell_step": 1e6 * ort / (n * max(ann_runs[0]["steps"], 1)),
@@ -218,26 +228,29 @@ def bench_command(args) -> int:
             "peak_rss_mb_neuron": max(r["peak_rss_mb"] for r in neuron_runs),
             "peak_rss_mb_ann": max(r["peak_rss_mb"] for r in ann_runs),
             "providers": ann_runs[0]["providers"],
+            "direct_connections": ann_runs[0]["direct_connections"],
             "runs": {"neuron": neuron_runs, "ann": ann_runs},
         }
         rows.append(row)
-        print(f"{n:>6} {neuron_wall:>10.3f} {ann_wall:>8.3f} {row['speedup']:>8.1f} {ort:>8.3f} {bridge:>9.3f} "
+        print(f"{n:>6} {neuron_wall:>10.3f} {ann_wall:>8.3f} {row['speedup']:>8.1f} {init:>7.3f} {ort:>8.3f} {bridge:>9.3f} "
               f"{row['rest_seconds']:>8.3f} {row['model_load_seconds']:>7.3f} {row['peak_rss_mb_neuron']:>14.0f} "
               f"{row['peak_rss_mb_ann']:>11.0f}  {note}", flush=True)
     if rows:
         print(f"providers: {rows[0]['providers']}")
-    print("ORT s: ONNX Runtime time; bridge s: the bridge's own Python time per exchange step; rest: NEURON "
-          "(remaining somas' steps, event delivery). load s: model load, not in ANN s.")
+    print("ANN s: h.finitialize and the run; init s: h.finitialize (the bridge's checks of every NetCon, the surrogates' "
+          "step 0); ORT s: ONNX Runtime time in the run; bridge s: the bridge's own Python time per exchange step; rest: "
+          "NEURON (remaining somas' steps, event delivery). load s: model load, not in ANN s.")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"bundle": str(bundle_path), "tstop_ms": args.tstop, "connectivity": args.connectivity, "rows": rows}, f, indent=1)
+            json.dump({"bundle": str(bundle_path), "tstop_ms": args.tstop, "connectivity": args.connectivity,
+                       "direct_delivery": direct, "rows": rows}, f, indent=1)
     return 0
 
 
 def _worker(argv) -> None:
-    bundle_path, n, mode, tstop, connectivity, threads, providers = argv
+    bundle_path, n, mode, tstop, connectivity, threads, providers, direct = argv
     result = run_one(bundle_path, int(n), mode, float(tstop), float(connectivity), threads=int(threads) or None,
-                     providers=None if providers == "auto" else providers.split(","))
+                     providers=None if providers == "auto" else providers.split(","), direct=direct == "1")
     print("BENCH " + json.dumps(result), flush=True)
 
 

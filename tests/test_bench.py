@@ -5,15 +5,18 @@ import math
 import subprocess
 import sys
 
+import pytest
+
 import tiny_bundles as tb
 
 
-def test_bench_reports_neuron_and_surrogate_times(tmp_path, neuron_state):
+@pytest.mark.parametrize("direct", [False, True])
+def test_bench_reports_neuron_and_surrogate_times(tmp_path, neuron_state, direct):
     bundle_path = tb.ballhh_bundle(tmp_path / "ball.onnx", threshold=0.002)
     out = tmp_path / "bench.json"
     proc = subprocess.run(
         [sys.executable, "-m", "neuron_ann.cli", "bench", str(bundle_path), "--cells", "2", "4", "--tstop", "50",
-         "--repeats", "1", "--neuron-cells", "2", "--connectivity", "0.5", "--threads", "1", "--json", str(out)],
+         "--repeats", "1", "--neuron-cells", "2", "--connectivity", "0.5", "--threads", "1", "--json", str(out)] + (["--direct"] if direct else []),
         capture_output=True, text=True, timeout=600,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
@@ -25,4 +28,6 @@ def test_bench_reports_neuron_and_surrogate_times(tmp_path, neuron_state):
         assert row["speedup"] == row["neuron_seconds"] / row["ann_seconds"]
         assert row["runs"]["ann"][0]["steps"] == 51  # step 0 at finitialize plus one per ms
     assert rows[1]["neuron_scaled"] and rows[1]["neuron_cells_timed"] == 2
+    # 4 cells at connectivity 0.5 (seed 1): 6 NetCons between swapped cells
+    assert [r["direct_connections"] for r in rows] == ([1, 6] if direct else [0, 0])
     assert "scaled x2" in proc.stdout

@@ -433,9 +433,11 @@ def test_netstim_with_delay_exactly_one_step_and_boundary_events(ball_path):
     assert np.allclose(np.array(spikes), expected, atol=1e-9)
 
 
+@pytest.mark.parametrize("direct", [False, True])
 @pytest.mark.parametrize("offset_ms", [None, 1.0, 0.025])
-def test_swapped_to_swapped_chain_with_delay_exactly_one_step(tmp_path, offset_ms):
-    """A spike predicted for [t_k, t_k+1) goes out at its true time; with delay dt_ms it reaches the next cell's row exactly."""
+def test_swapped_to_swapped_chain_with_delay_exactly_one_step(tmp_path, offset_ms, direct):
+    """A spike predicted for [t_k, t_k+1) goes out at its true time; with delay dt_ms it reaches the next cell's row
+    exactly, through NEURON's queue or delivered directly."""
     options = {} if offset_ms is None else {"spike_offset_ms": offset_ms}
     path = tb.ballhh_bundle(tmp_path / "chain.onnx", threshold=0.3, **options)
     cells = [BallHH(gid=i) for i in range(3)]
@@ -448,8 +450,10 @@ def test_swapped_to_swapped_chain_with_delay_exactly_one_step(tmp_path, offset_m
         link.threshold, link.weight[0], link.delay = -20, 0.5, delay
         links.append(link)
     recs = [_detector(c) for c in cells]
-    handle = neuron_ann.swap_to_ann(bundles=[path])
+    handle = neuron_ann.swap_to_ann(bundles=[path], direct_delivery=direct)
+    assert [link.syn() is None for link in links] == [direct, direct]
     h.finitialize(-65)
+    assert [s["direct_connections"] for s in handle.stats().values()] == [2 if direct else 0]
     h.continuerun(16)
     times = [np.array(v) for _, v in recs]
     expected0 = _expected_spikes([0.3 + 2.6 * i + 1.0 for i in range(4)], [0.5] * 4, 0.3, 16, offset=offset_ms)
@@ -461,7 +465,8 @@ def test_swapped_to_swapped_chain_with_delay_exactly_one_step(tmp_path, offset_m
         assert np.allclose(handle.spike_times(cell), want, atol=1e-9)
 
 
-def test_gid_connect_with_delay_exactly_one_step_under_psolve(ball_path):
+@pytest.mark.parametrize("direct", [False, True])
+def test_gid_connect_with_delay_exactly_one_step_under_psolve(ball_path, direct):
     """One rank: pc.gid_connect NetCons onto swapped cells may have delay dt_ms (shortened to ~0) under pc.psolve."""
     pc = h.ParallelContext()
     cells = [BallHH(gid=i) for i in range(2)]
@@ -477,8 +482,9 @@ def test_gid_connect_with_delay_exactly_one_step_under_psolve(ball_path):
     link.weight[0], link.delay = 0.5, DT_MS
     tvec, idvec = h.Vector(), h.Vector()
     pc.spike_record(-1, tvec, idvec)
-    handle = neuron_ann.swap_to_ann(bundles=[ball_path])
+    handle = neuron_ann.swap_to_ann(bundles=[ball_path], direct_delivery=direct)
     assert handle.user_delay(link) == DT_MS
+    assert (link.syn() is None) == direct
     pc.set_maxstep(10)
     h.finitialize(-65)
     pc.psolve(12)

@@ -3,7 +3,8 @@
 Buffers are hoc Vectors allocated once (NMODL POINTERs point into them; they are never
 resized) with numpy views for the step:
 
-- ``inputs`` [cells * sites]: summed NetCon weights per contact site (``ANNInput``);
+- ``inputs`` [cells * sites]: summed NetCon weights per contact site (``ANNInput``), plus
+  the rows that direct delivery scheduled (``pending``, :mod:`neuron_ann.bridge.routes`);
 - ``current`` [cells]: integral of the soma current sources over the interval (``ANNCurrent``);
 - ``v_from``, ``v_to``, ``t_spike`` [cells]: read by ``ANNSoma`` (which derives the last
   exchange time from t itself);
@@ -103,6 +104,8 @@ class TypeGroup:
         self.steps = 0
         self.bridge_seconds = 0.0
         self.running = False
+        self.routes = None  # Routes out of these cells (direct delivery), set at each finitialize
+        self.pending = {}  # exchange row -> [(slots, weights)] scheduled by direct delivery
         self._cvode = h.CVode()  # looked up once: h.CVode() costs about 6 us per exchange step
 
     # --- building -------------------------------------------------------------------
@@ -248,6 +251,10 @@ class TypeGroup:
         self.k += 1
         t_k = self.k * self.dt_ms
         x = self.model.x
+        due = self.pending.pop(self.k, None)
+        if due is not None:  # direct delivery: events truly arriving in [t_k, t_k+1)
+            for slots, weights in due:
+                np.add.at(self.inputs, slots, weights)
         # synapse columns: events that truly arrive in [t_k, t_k+1); current: mean over [t_k-1, t_k)
         x[self._site_target] = self._inputs2
         if self.current_column is not None:
@@ -285,6 +292,19 @@ class TypeGroup:
         cells = np.nonzero(spiking)[0]
         self.emitted_cells.append(cells)
         self.emitted_times.append(times[cells])
+        if self.routes is not None:
+            self.routes.send(cells, times[cells])
+
+    def schedule(self, rows: np.ndarray, slots: np.ndarray, weights: np.ndarray) -> None:
+        """Direct delivery: add ``weights`` to input ``slots`` in exchange ``rows`` (each > self.k)."""
+        if len(rows) and rows.min() == rows.max():
+            self.pending.setdefault(int(rows[0]), []).append((slots, weights))
+            return
+        order = np.argsort(rows, kind="stable")
+        rows, slots, weights = rows[order], slots[order], weights[order]
+        bounds = np.flatnonzero(np.diff(rows)) + 1
+        for part_rows, part_slots, part_weights in zip(np.split(rows, bounds), np.split(slots, bounds), np.split(weights, bounds)):
+            self.pending.setdefault(int(part_rows[0]), []).append((part_slots, part_weights))
 
     def reset_stats(self) -> None:
         """Zero the step count and timings (the swap's own recording check runs one step)."""
@@ -298,6 +318,8 @@ class TypeGroup:
     def release(self) -> None:
         """Drop every NMODL object now (never leave them to the cyclic garbage collector)."""
         self.running = False
+        self.routes = None
+        self.pending.clear()
         self.readouts.clear()
         self.clamps.clear()
         self.current_probes.clear()

@@ -10,7 +10,7 @@ from neuron import h
 from .. import celltools, mechanisms
 from ..errors import SwapError
 from . import bundles as bundle_registry
-from .group import TypeGroup
+from .group import EXCHANGE_EPS_MS, TypeGroup
 from .morphology import inserted_mechanisms, point_process_params, quiet_ions, restore_cell, save_cell
 from .plan import (
     CURRENT_SOURCES,
@@ -28,6 +28,7 @@ from .plan import (
     shifted_delay,
 )
 from .recordings import find_recordings, stopped_recordings
+from .routes import Routes
 
 __all__ = ["swap_to_ann", "swap_back", "SwapHandle", "active_swap"]
 
@@ -41,16 +42,19 @@ _active: SwapHandle | None = None
 
 
 class _CapturedInput:
-    """A user NetCon retargeted onto an ANNInput capture: where it came from and its delays."""
+    """A user NetCon onto a swapped cell's synapse, retargeted onto an ANNInput capture (or, with
+    direct delivery, left without a target): where it came from, where it feeds and its delays."""
 
-    __slots__ = ("group", "cell_index", "synapse", "user_delay", "set_delay")
+    __slots__ = ("group", "cell_index", "synapse", "user_delay", "set_delay", "site", "source")
 
-    def __init__(self, group, cell_index, synapse, user_delay, set_delay):
+    def __init__(self, group, cell_index, synapse, user_delay, set_delay, site, source=None):
         self.group = group
         self.cell_index = cell_index
         self.synapse = synapse  # the user's synapse, put back by swap_back
         self.user_delay = user_delay  # the delay the user gave the NetCon (ms)
         self.set_delay = set_delay  # the shortened delay the bridge gave it (ms)
+        self.site = site  # the contact site it feeds
+        self.source = source  # direct delivery: (source group, source cell index); else None (captured)
 
     def label(self, nc) -> str:
         """``NetCon[3] (NetStim[0] -> AMPA_NMDA[2] of the swapped BallHH[0])``-style text."""
@@ -67,6 +71,8 @@ class SwapHandle:
 
     def __init__(self, groups, records, inputs):
         self.groups = groups
+        self.direct_count = sum(1 for entry in inputs.values() if entry.source is not None)
+        self._routes = {}  # source group -> its direct connections as read at the last finitialize
         self._records = records  # per group, per cell: CellRecord
         # NetCon name -> _CapturedInput. Keyed by name, not by the NetCon: the handle must not
         # keep a NetCon alive that the user deletes (hoc never reuses an object's name)
@@ -134,6 +140,7 @@ class SwapHandle:
                 "bridge_seconds": g.bridge_seconds,
                 "model_load_seconds": g.model.load_seconds,
                 "providers": list(g.model.providers),
+                "direct_connections": g.routes.count if g.routes is not None else 0,
             }
             for g in self.groups
         }
@@ -145,6 +152,8 @@ class SwapHandle:
                 f"  {g.type_name}: {g.n_cells} cells, bundle '{g.bundle.path}', dt {g.dt_ms:g} ms, "
                 f"{len(g.captures)} input captures, {len(g.current_probes)} current sources, providers {g.model.providers}"
             )
+        if self.direct_count:
+            lines.append(f"  {self.direct_count} NetCons between swapped cells delivered directly (read at each h.finitialize)")
         return "\n".join(lines)
 
     def __repr__(self):
@@ -189,6 +198,8 @@ class SwapHandle:
             if entry is None:
                 continue
             nc.setpost(entry.synapse)
+            if entry.source is not None:
+                nc.active(True)  # direct: it was active at the swap; having no target made it inactive
             if float(nc.delay) == entry.set_delay:
                 nc.delay = entry.user_delay  # else the user set a delay while swapped: it stays
         for g in self.groups:
@@ -229,31 +240,55 @@ class SwapHandle:
         lost = {pp for g_records in self._records for record in g_records for pp, *_ in record.point_processes}
         thresholds = []
         mpi = mpi_ranks() > 1
+        direct = []  # (source group, source cell, target group, slot, weight, delay)
+        inputs = self._inputs
         for nc in all_objects("NetCon"):
             seg = nc.preseg()
             if seg is not None and seg.sec in somas:
                 thresholds.append(nc.threshold)
             target = nc.syn()
             if target is None:
+                entry = inputs.get(nc.hname()) if self.direct_count else None
+                if entry is not None and entry.source is not None:
+                    g = entry.group
+                    self._sync_delay(nc, entry, g, mpi)
+                    direct.append((*entry.source, g, entry.cell_index * g.n_sites + entry.site, float(nc.weight[0]), entry.set_delay))
                 continue
-            if target in captures:
-                self._sync_delay(nc, captures[target], target, mpi)
+            g = captures.get(target)
+            if g is not None:
+                entry = inputs.get(nc.hname())
+                if entry is None:
+                    raise SwapError(
+                        f"{describe_netcon(nc)} was made after swap_to_ann() onto {target.hname()}, the bridge's input capture "
+                        f"for a swapped {g.type_name} (while swapped, nc.syn() of a captured NetCon returns the capture); make "
+                        "the NetCon onto the synapse before swap_to_ann(), or swap_back() first."
+                    )
+                self._sync_delay(nc, entry, g, mpi)
             elif target in lost:
                 raise SwapError(
                     f"{describe_netcon(nc)} targets {target.hname()}, a synapse on a section the swap removed; "
                     "make NetCons before swap_to_ann() (they are then captured), delete this NetCon, or swap_back() first."
                 )
         self._thresholds = thresholds
+        self._routes = self._make_routes(direct)
 
-    def _sync_delay(self, nc, g, capture, mpi: bool) -> None:
-        """Take up a delay the user set while swapped: shorten it by the exchange step (refusing one too short)."""
-        entry = self._inputs.get(nc.hname())
-        if entry is None:
-            raise SwapError(
-                f"{describe_netcon(nc)} was made after swap_to_ann() onto {capture.hname()}, the bridge's input capture "
-                f"for a swapped {g.type_name} (while swapped, nc.syn() of a captured NetCon returns the capture); make "
-                "the NetCon onto the synapse before swap_to_ann(), or swap_back() first."
+    def _make_routes(self, direct) -> dict:
+        """Source group -> :class:`Routes` of its active direct connections."""
+        routes = {}
+        for source_group in {d[0] for d in direct}:
+            mine = [d for d in direct if d[0] is source_group]
+            targets = list({id(d[2]): d[2] for d in mine}.values())
+            which = {id(t): i for i, t in enumerate(targets)}
+            routes[source_group] = Routes(
+                source_group.n_cells, source_group.dt_ms, targets,
+                source=[d[1] for d in mine], target=[which[id(d[2])] for d in mine], slot=[d[3] for d in mine],
+                weight=[d[4] for d in mine], delay=[d[5] for d in mine], eps_ms=EXCHANGE_EPS_MS,
             )
+        return routes
+
+    @staticmethod
+    def _sync_delay(nc, entry, g, mpi: bool) -> None:
+        """Take up a delay the user set while swapped: shorten it by the exchange step (refusing one too short)."""
         now = float(nc.delay)
         if now != entry.set_delay:
             check_input_delay(nc, now, g.dt_ms, g.type_name, label=lambda: entry.label(nc))
@@ -277,6 +312,9 @@ class SwapHandle:
         thresholds = self._thresholds
         vpeak = (max(thresholds) if thresholds else 10.0) + PEAK_ABOVE_THRESHOLD_MV
         vcap = (min(thresholds) if thresholds else 10.0) - CAP_BELOW_THRESHOLD_MV
+        for g in self.groups:  # all first: a group's step 0 may schedule direct deliveries into another
+            g.pending.clear()
+            g.routes = self._routes.get(g)
         for g in self.groups:
             g.initialize(vpeak, vcap)
 
@@ -368,7 +406,7 @@ def _refuse_stopped_recordings(handle, recorders) -> None:
 
 
 def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None = None, check_recordings: bool = True,
-                restorable: bool = True) -> SwapHandle:
+                restorable: bool = True, direct_delivery: bool = False) -> SwapHandle:
     """Replace detailed cells by their surrogates.
 
     Args:
@@ -388,6 +426,15 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
         restorable: False skips recording the sections the swap deletes (their geometry and
             every mechanism value), which is about half of a swap's time for an L5PC; then
             :func:`swap_back` refuses, and the detailed cells come back only by rebuilding them.
+        direct_delivery: deliver the spikes of NetCons from a swapped cell to a synapse of a
+            swapped cell (bundles with the same exchange step) in the runtime, not through
+            NEURON's event queue, so connections between swapped cells cost about nothing per
+            event. Spike times and inputs are the same as without it; the differences: the
+            weight and delay of those NetCons are read at each ``h.finitialize``, so a change
+            made between two ``continuerun`` calls takes effect only at the next
+            ``h.finitialize``; and while swapped they have no NEURON target, so NEURON reports
+            them inactive and ignores ``active()`` on them (set the weight to 0 to cut one;
+            NetCons inactive at the swap stay with NEURON). See :mod:`neuron_ann.bridge.routes`.
 
     Returns:
         A :class:`SwapHandle`; use it as a context manager to swap back on exit.
@@ -411,6 +458,8 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
 
     # nothing has changed up to here; from now on the swap is applied
     groups, records, inputs = [], [], {}
+    somas = {cp.soma: (gi, index) for gi, gp in enumerate(plan.groups) for index, cp in enumerate(gp.cells)}
+    direct = []  # (entry, source group index, source cell index): completed once every group exists
     for gp in plan.groups:
         g = TypeGroup(gp, providers=providers, threads=threads)
         cell_records = []
@@ -420,9 +469,12 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
             # format 2: the surrogate sees at t_k the events that arrive in [t_k, t_k+1), so
             # they must reach the capture one exchange step early
             user = float(nc.delay)
-            nc.setpost(g.capture(index, site))
+            source = _direct_source(nc, somas, plan, gp) if direct_delivery and nc.active() else None
+            nc.setpost(g.capture(index, site) if source is None else None)
             nc.delay = shifted_delay(user, g.dt_ms)
-            inputs[nc.hname()] = _CapturedInput(g, index, synapse, user, float(nc.delay))
+            inputs[nc.hname()] = entry = _CapturedInput(g, index, synapse, user, float(nc.delay), site)
+            if source is not None:
+                direct.append((entry, *source))
         for index, source in gp.currents:
             g.add_current_probe(index, source)
         parking = h.Section(name="neuron_ann_parking")
@@ -445,6 +497,8 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
         h.delete_section(sec=parking)  # parked synapses become unlocated: they cost nothing per step
         groups.append(g)
         records.append(cell_records)
+    for entry, group_index, cell_index in direct:
+        entry.source = (groups[group_index], cell_index)
     handle = SwapHandle(groups, records, inputs)
     _active = handle
     _refuse_stopped_recordings(handle, recorders)
@@ -452,6 +506,16 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
         g.reset_stats()  # stats count the user's runs only
     log.info(handle.report())
     return handle
+
+
+def _direct_source(nc, somas, plan, target_plan):
+    """(group index, cell index) of the swapped cell whose soma is ``nc``'s source, when its
+    bundle has the target's exchange step; else None (NEURON delivers ``nc`` as usual)."""
+    seg = nc.preseg()
+    found = somas.get(seg.sec) if seg is not None else None
+    if found is None or plan.groups[found[0]].bundle.dt_ms != target_plan.bundle.dt_ms:
+        return None
+    return found
 
 
 def swap_back() -> None:

@@ -1,0 +1,150 @@
+"""swap_to_ann(direct_delivery=True): NetCons between swapped cells delivered by the runtime.
+
+The same network, run through NEURON's event queue and delivered directly, must give the
+same spike raster to 1e-9 ms (tiny exact bundles, whose spikes depend on which exchange row
+each input lands in); weight and delay changes are taken up at the next finitialize;
+swap_back gives the NetCons back their synapse, delay and active state.
+"""
+
+import numpy as np
+import pytest
+from neuron import h
+
+import neuron_ann
+from neuron_ann.cells import BallHH, PVBasket
+
+import tiny_bundles as tb
+
+
+@pytest.fixture(scope="module")
+def paths(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("direct")
+    return (tb.ballhh_bundle(folder / "ball.onnx", threshold=0.3, spike_offset_ms=0.3),
+            tb.pvbasket_bundle(folder / "pv.onnx", threshold=0.3))
+
+
+def _random_network(seed, n_ball=12, n_pv=6):
+    """BallHH and PVBasket cells, Poisson-free regular inputs and random links of varied delays and weights."""
+    rng = np.random.default_rng(seed)
+    cells = [BallHH(gid=i) for i in range(n_ball)] + [PVBasket(gid=n_ball + i) for i in range(n_pv)]
+    keep, links = [], []
+    for i, cell in enumerate(cells):
+        stim = h.NetStim()
+        stim.start, stim.interval, stim.number, stim.noise = 0.2 + 0.37 * i, 2.3 + 0.11 * i, 20, 0
+        nc = h.NetCon(stim, cell.add_synapse("exc", cell.soma))
+        nc.weight[0], nc.delay = 0.2 + 0.015 * i, 1.0
+        keep += [stim, nc]
+    for pre, post in zip(*np.nonzero(rng.random((len(cells), len(cells))) < 0.3)):
+        if pre == post:
+            continue
+        target = cells[post]
+        section = target.soma if rng.random() < 0.5 or not hasattr(target, "dend") else target.dend[0]
+        syn = target.add_synapse("exc", section)
+        link = h.NetCon(cells[pre].soma(0.5)._ref_v, syn, sec=cells[pre].soma)
+        # delays: exactly one exchange step, multiples of h.dt, and values off the grid
+        link.threshold, link.weight[0] = -20, float(rng.choice([0.05, 0.1, 0.15, 0.25]))
+        link.delay = float(rng.choice([1.0, 1.5, 2.0, 1.2345, 3.0 + 1e-7]))
+        links.append(link)
+        keep.append(syn)
+    recorders = []
+    times, gids = h.Vector(), h.Vector()
+    for gid, cell in enumerate(cells):
+        det = h.NetCon(cell.soma(0.5)._ref_v, None, sec=cell.soma)
+        det.threshold = -20
+        det.record(times, gids, gid)
+        recorders.append(det)
+    return cells, links, keep + recorders, times, gids
+
+
+def _raster(times, gids):
+    return sorted(zip(np.array(gids).astype(int).tolist(), np.array(times).tolist()))
+
+
+def _run(paths, direct, seed=3, tstop=60.0):
+    cells, links, keep, times, gids = _random_network(seed)
+    handle = neuron_ann.swap_to_ann(bundles=list(paths), direct_delivery=direct)
+    h.dt = 0.025
+    h.finitialize(-65)
+    h.continuerun(tstop)
+    raster = _raster(times, gids)
+    stats = handle.stats()
+    neuron_ann.swap_back()
+    return raster, stats, (cells, links, keep)
+
+
+def test_direct_delivery_gives_the_raster_of_neurons_queue(paths):
+    queued, stats_q, network = _run(paths, False)
+    del network  # else the next run swaps these cells too
+    direct, stats_d, (cells, links, keep) = _run(paths, True)
+    assert len(queued) > 100
+    # cells driven by links only: the links matter for the raster
+    assert [gid for gid, _ in direct] == [gid for gid, _ in queued]
+    assert np.allclose([t for _, t in direct], [t for _, t in queued], atol=1e-9)
+    assert sum(s["direct_connections"] for s in stats_q.values()) == 0
+    assert sum(s["direct_connections"] for s in stats_d.values()) == len(links)
+    # swap_back gave the links back their synapse, their delay and their active state
+    assert all(link.syn() is not None and link.active() for link in links)
+    assert {link.delay for link in links} <= {1.0, 1.5, 2.0, 1.2345, 3.0 + 1e-7}
+
+
+def test_links_matter_in_the_raster(paths):
+    """Guard against a test that cannot fail: cutting the links changes the raster."""
+    cells, links, keep, times, gids = _random_network(3)
+    for link in links:
+        link.weight[0] = 0.0
+    neuron_ann.swap_to_ann(bundles=list(paths), direct_delivery=True)
+    h.finitialize(-65)
+    h.continuerun(60.0)
+    unlinked = _raster(times, gids)
+    neuron_ann.swap_back()
+    del cells, links, keep
+    queued, _, _ = _run(paths, False)
+    assert unlinked != queued
+
+
+def test_weight_and_delay_changes_take_effect_at_finitialize(paths):
+    ball, _ = paths
+    cells = [BallHH(gid=i) for i in range(2)]
+    stim = h.NetStim()
+    stim.start, stim.interval, stim.number, stim.noise = 0.3, 5.0, 3, 0
+    drive = h.NetCon(stim, cells[0].add_synapse("exc", cells[0].soma))
+    drive.weight[0], drive.delay = 0.5, 1.0
+    link = h.NetCon(cells[0].soma(0.5)._ref_v, cells[1].add_synapse("exc", cells[1].soma), sec=cells[0].soma)
+    link.threshold, link.weight[0], link.delay = -20, 0.5, 1.0
+    handle = neuron_ann.swap_to_ann(bundles=[ball], direct_delivery=True)
+    assert link.syn() is None and not link.active()  # no NEURON target while swapped
+    h.finitialize(-65)
+    h.continuerun(16)
+    first = handle.spike_times(cells[0])
+    assert len(first) == 3
+    # spike_offset 0.3 ms: cell 0 spikes at t_k + 0.3; +1 ms delay lands in the next row
+    assert np.allclose(handle.spike_times(cells[1]), first + 1.0, atol=1e-9)
+    link.delay = 2.0
+    h.finitialize(-65)
+    h.continuerun(16)
+    assert np.allclose(handle.spike_times(cells[1]), first + 2.0, atol=1e-9)
+    h.finitialize(-65)
+    h.continuerun(8)
+    link.weight[0] = 0.0  # during a run: taken up at the next finitialize, as documented
+    h.continuerun(16)
+    assert len(handle.spike_times(cells[1])) == 3
+    h.finitialize(-65)
+    h.continuerun(16)
+    assert len(handle.spike_times(cells[1])) == 0
+    neuron_ann.swap_back()
+    assert link.active() and link.delay == 2.0 and link.syn() is not None
+
+
+def test_inactive_netcon_stays_with_neuron(paths):
+    ball, _ = paths
+    cells = [BallHH(gid=i) for i in range(2)]
+    link = h.NetCon(cells[0].soma(0.5)._ref_v, cells[1].add_synapse("exc", cells[1].soma), sec=cells[0].soma)
+    link.delay = 1.0
+    link.active(False)
+    handle = neuron_ann.swap_to_ann(bundles=[ball], direct_delivery=True)
+    assert link.syn() is not None  # captured as without direct delivery, so active() still works
+    assert "delivered directly" not in handle.report()
+    h.finitialize(-65)
+    assert [s["direct_connections"] for s in handle.stats().values()] == [0]
+    neuron_ann.swap_back()
+    assert not link.active()
