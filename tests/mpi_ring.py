@@ -1,11 +1,13 @@
 """A gid ring of BallHH cells, swapped to a tiny bundle, run with ParallelContext.
 
-Usage: [mpiexec -n N] python tests/mpi_ring.py BUNDLE OUT.json [--detailed] [--maxstep-first] [--ring-delay MS]
+Usage: [mpiexec -n N] python tests/mpi_ring.py BUNDLE OUT.json [--detailed] [--maxstep-first] [--ring-delay MS] [--direct]
 Each rank builds and swaps only the cells it owns (gid % nhost == rank).
 
 --maxstep-first calls pc.set_maxstep before swap_to_ann (NEURON then recomputes the
 minimum cross-rank delay at finitialize, after the bridge has shortened the delays);
---ring-delay sets the delay of the gid-1 -> gid connections (default 1.5 ms).
+--ring-delay sets the delay of the gid-1 -> gid connections (default 1.5 ms); --direct swaps
+with direct_delivery=True (on 2 ranks the gid-2 -> gid connections are local, so delivered
+directly, and the gid-1 -> gid ones cross ranks through NEURON).
 """
 
 import json
@@ -23,7 +25,7 @@ N_CELLS = 6
 TSTOP = 30.0
 
 
-def main(bundle_path, out_path, detailed=False, maxstep_first=False, ring_delay=1.5):
+def main(bundle_path, out_path, detailed=False, maxstep_first=False, ring_delay=1.5, direct=False):
     h.load_file("stdrun.hoc")
     rank, nhost = int(pc.id()), int(pc.nhost())
     keep = []
@@ -55,7 +57,7 @@ def main(bundle_path, out_path, detailed=False, maxstep_first=False, ring_delay=
     if maxstep_first:
         pc.set_maxstep(10)
     if not detailed:
-        handle = neuron_ann.swap_to_ann(bundles=[bundle_path])
+        handle = neuron_ann.swap_to_ann(bundles=[bundle_path], direct_delivery=direct)
         assert len(handle.cells) == len(cells)
     tvec, idvec = h.Vector(), h.Vector()
     pc.spike_record(-1, tvec, idvec)
@@ -65,10 +67,12 @@ def main(bundle_path, out_path, detailed=False, maxstep_first=False, ring_delay=
     pc.psolve(TSTOP)
     mine = [(float(t), int(g)) for t, g in zip(tvec, idvec)]
     everything = pc.py_gather(mine, 0)
+    n_direct = 0 if detailed else sum(s["direct_connections"] for s in handle.stats().values())
+    directs = pc.py_gather(n_direct, 0)
     if rank == 0:
         raster = sorted(x for part in everything for x in part)
         with open(out_path, "w") as f:
-            json.dump({"nhost": nhost, "raster": raster}, f)
+            json.dump({"nhost": nhost, "raster": raster, "direct_connections": directs}, f)
     pc.barrier()
     pc.done()
 
@@ -76,5 +80,5 @@ def main(bundle_path, out_path, detailed=False, maxstep_first=False, ring_delay=
 if __name__ == "__main__":
     args = sys.argv[1:]
     delay = float(args[args.index("--ring-delay") + 1]) if "--ring-delay" in args else 1.5
-    main(args[0], args[1], "--detailed" in args, "--maxstep-first" in args, delay)
+    main(args[0], args[1], "--detailed" in args, "--maxstep-first" in args, delay, "--direct" in args)
     h.quit()

@@ -74,6 +74,22 @@ def test_two_ranks_equal_one_rank(tmp_path):
 
 
 @pytest.mark.mpi
+def test_direct_delivery_on_two_ranks_equals_one_rank(tmp_path):
+    """direct_delivery=True: on 2 ranks the gid-2 links are local (delivered by the runtime), the gid-1 links cross ranks."""
+    mpiexec, env = _mpi_setup()
+    bundle = tb.ballhh_bundle(tmp_path / "ball.onnx", threshold=0.3)
+    one = _run([sys.executable, str(SCRIPT), str(bundle), str(tmp_path / "one.json"), "--direct"], env, tmp_path / "one.json")
+    two = _run([mpiexec, "-n", "2", sys.executable, str(SCRIPT), str(bundle), str(tmp_path / "two.json"), "--direct"], env,
+               tmp_path / "two.json")
+    assert one["direct_connections"] == [12]  # 6 cells x (gid-1, gid-2)
+    assert two["direct_connections"] == [3, 3]  # per rank: its 3 cells' gid-2 links
+    expected = _expected_ring_raster(1.5)
+    assert [g for _, g in one["raster"]] == [g for _, g in expected]
+    assert all(abs(a[0] - b[0]) < 1e-9 for a, b in zip(one["raster"], expected))
+    assert two["raster"] == one["raster"]
+
+
+@pytest.mark.mpi
 def test_cross_rank_delay_of_one_exchange_step_refused(tmp_path):
     """Across ranks a delay of exactly dt_ms would be shortened to ~0, which NEURON's spike exchange cannot carry."""
     mpiexec, env = _mpi_setup()
