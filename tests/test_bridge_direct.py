@@ -148,3 +148,25 @@ def test_inactive_netcon_stays_with_neuron(paths):
     assert [s["direct_connections"] for s in handle.stats().values()] == [0]
     neuron_ann.swap_back()
     assert not link.active()
+
+
+def test_freed_direct_netcon_stops_delivering_at_finitialize(paths):
+    """The handle keeps no direct NetCon alive: deleting one while swapped removes the connection at the next finitialize."""
+    ball, _ = paths
+    cells = [BallHH(gid=i) for i in range(2)]
+    stim = h.NetStim()
+    stim.start, stim.interval, stim.number, stim.noise = 0.3, 5.0, 2, 0
+    drive = h.NetCon(stim, cells[0].add_synapse("exc", cells[0].soma))
+    drive.weight[0], drive.delay = 0.5, 1.0
+    link = h.NetCon(cells[0].soma(0.5)._ref_v, cells[1].add_synapse("exc", cells[1].soma), sec=cells[0].soma)
+    link.threshold, link.weight[0], link.delay = -20, 0.5, 1.0
+    handle = neuron_ann.swap_to_ann(bundles=[ball], direct_delivery=True)
+    h.finitialize(-65)
+    h.continuerun(10)
+    assert len(handle.spike_times(cells[0])) == 2 and len(handle.spike_times(cells[1])) == 2
+    del link
+    h.finitialize(-65)
+    assert [s["direct_connections"] for s in handle.stats().values()] == [0]
+    h.continuerun(10)
+    assert len(handle.spike_times(cells[0])) == 2 and len(handle.spike_times(cells[1])) == 0
+    neuron_ann.swap_back()
