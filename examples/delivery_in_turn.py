@@ -14,7 +14,7 @@ import time
 from neuron import h
 
 from neuron_ann import bundle as bm
-from neuron_ann.bench import build_network, _default_bundle
+from neuron_ann.bench import _default_bundle, build_network, timed_run
 from neuron_ann.bridge import swap_to_ann
 n, conn = int(sys.argv[1]), float(sys.argv[2])
 h.load_file("stdrun.hoc")
@@ -32,11 +32,8 @@ for label in ["queued", "direct", "links inactive", "direct", "queued", "links i
     t = time.perf_counter()
     hd = swap_to_ann(bundles=[b], threads=1, direct_delivery=label == "direct")
     swap = time.perf_counter() - t
-    t = time.perf_counter(); h.finitialize(-65); init = time.perf_counter() - t
-    s0 = next(iter(hd.stats().values()))
-    t = time.perf_counter(); h.continuerun(1000); run = time.perf_counter() - t
-    s1 = next(iter(hd.stats().values()))
-    ort, br = s1["ort_seconds"] - s0["ort_seconds"], s1["bridge_seconds"] - s0["bridge_seconds"]
-    print(f"RES {label:15s} swap {swap:6.1f} s  finitialize {init:6.3f} s  run {run:7.3f} s  (ONNX Runtime {ort:.3f}, bridge {br:.3f}, "
-          f"rest {run - ort - br:.3f})  spikes {int(spikes.size())}  direct {s1['direct_connections']}", flush=True)
+    r = timed_run(1000.0, hd)
+    run, ort, br = r["wall_seconds"] - r["init_seconds"], r["ort_seconds"], r["bridge_seconds"]
+    print(f"RES {label:15s} swap {swap:6.1f} s  finitialize {r['init_seconds']:6.3f} s  run {run:7.3f} s  (ONNX Runtime {ort:.3f}, "
+          f"bridge {br:.3f}, rest {run - ort - br:.3f})  spikes {int(spikes.size())}  direct {r['direct_connections']}", flush=True)
     t = time.perf_counter(); hd.swap_back(); print(f"   swap_back {time.perf_counter() - t:.1f} s", flush=True)

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 
-__all__ = ["bench_command", "run_one", "build_network"]
+__all__ = ["bench_command", "run_one", "build_network", "timed_run"]
 
 INPUT_RATE_HZ = 5.0
 STIM_POOL = 200
@@ -113,6 +113,27 @@ def build_network(bundle, n_cells: int, connectivity: float, seed: int = 1, link
     return cells, stims + keep + detectors
 
 
+def timed_run(tstop: float, handle=None) -> dict:
+    """``h.finitialize`` then ``h.continuerun(tstop)``, timed: init_seconds (finitialize),
+    wall_seconds (both); with a swap ``handle``, the run's own ONNX Runtime and bridge seconds
+    (step 0, in finitialize, excluded), steps, providers and direct connections of its first type."""
+    from neuron import h
+
+    t0 = time.perf_counter()
+    h.finitialize(-65)
+    result = {"init_seconds": time.perf_counter() - t0}  # surrogate: the bridge's checks of every NetCon included
+    at_init = next(iter(handle.stats().values())) if handle is not None else None
+    h.continuerun(tstop)
+    result["wall_seconds"] = time.perf_counter() - t0
+    if handle is not None:
+        stats = next(iter(handle.stats().values()))
+        result["ort_seconds"] = stats["ort_seconds"] - at_init["ort_seconds"]
+        result["bridge_seconds"] = stats["bridge_seconds"] - at_init["bridge_seconds"]
+        for key in ("steps", "providers", "direct_connections"):
+            result[key] = stats[key]
+    return result
+
+
 def run_one(bundle_path: str, n_cells: int, mode: str, tstop: float, connectivity: float, threads=None, seed: int = 1,
             providers=None, link_weight_scale: float = 1.0, direct: bool = False) -> dict:
     """One timed run in this process: ``mode`` is 'neuron' or 'ann'; ``providers`` None chooses automatically;
@@ -136,6 +157,7 @@ def run_one(bundle_path: str, n_cells: int, mode: str, tstop: float, connectivit
     gids = h.Vector()
     for gid, nc in enumerate(k for k in keep if k.hname().startswith("NetCon") and k.syn() is None):
         nc.record(spikes, gids, gid)
+    handle = None
     if mode == "ann":
         from .bridge import swap_to_ann
 
@@ -143,20 +165,7 @@ def run_one(bundle_path: str, n_cells: int, mode: str, tstop: float, connectivit
         handle = swap_to_ann(bundles=[bundle], threads=threads, providers=providers, direct_delivery=direct)
         result["swap_seconds"] = time.perf_counter() - t0
         result["model_load_seconds"] = sum(g.model.load_seconds for g in handle.groups)
-    t0 = time.perf_counter()
-    h.finitialize(-65)
-    result["init_seconds"] = time.perf_counter() - t0  # surrogate: the bridge's checks of every NetCon included
-    if mode == "ann":
-        at_init = next(iter(handle.stats().values()))  # step 0 ran in finitialize
-    h.continuerun(tstop)
-    result["wall_seconds"] = time.perf_counter() - t0
-    if mode == "ann":
-        stats = next(iter(handle.stats().values()))
-        result["ort_seconds"] = stats["ort_seconds"] - at_init["ort_seconds"]  # the run's, after finitialize
-        result["bridge_seconds"] = stats["bridge_seconds"] - at_init["bridge_seconds"]
-        result["steps"] = stats["steps"]
-        result["providers"] = stats["providers"]
-        result["direct_connections"] = stats["direct_connections"]
+    result.update(timed_run(tstop, handle))
     result["spikes"] = int(spikes.size())
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return result
@@ -166,7 +175,7 @@ def _spawn(bundle_path, n, mode, args) -> dict:
     cmd = [
         sys.executable, "-m", "neuron_ann.bench", "--worker", str(bundle_path), str(n), mode,
         str(args.tstop), str(args.connectivity), str(args.threads or 0), ",".join(args.providers or []) or "auto",
-        str(int(getattr(args, "direct", False))),
+        str(int(args.direct)),
     ]
     env = dict(os.environ)
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -190,9 +199,8 @@ def bench_command(args) -> int:
     """Entry point of ``neuron-ann bench``; prints a table and optionally writes JSON."""
     bundle_path = args.bundle or _default_bundle()
     rows = []
-    direct = getattr(args, "direct", False)
     print(f"neuron-ann bench: {bundle_path}, {args.tstop:g} ms simulated, connectivity {args.connectivity:g}, "
-          f"medians of {args.repeats} runs, each in a fresh process" + (", direct delivery between swapped cells" if direct else ""))
+          f"medians of {args.repeats} runs, each in a fresh process" + (", direct delivery between swapped cells" if args.direct else ""))
     header = (f"{'cells':>6} {'NEURON s':>10} {'ANN s':>8} {'speedup':>8} {'init s':>7} {'ORT s':>8} {'bridge s':>9} {'rest s':>8} "
               f"{'load s':>7} {'RSS NEURON MB':>14} {'RSS ANN MB':>11}  note")
     print(header)
@@ -243,7 +251,7 @@ def bench_command(args) -> int:
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"bundle": str(bundle_path), "tstop_ms": args.tstop, "connectivity": args.connectivity,
-                       "direct_delivery": direct, "rows": rows}, f, indent=1)
+                       "direct_delivery": args.direct, "rows": rows}, f, indent=1)
     return 0
 
 

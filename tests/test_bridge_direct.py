@@ -102,15 +102,21 @@ def test_links_matter_in_the_raster(paths):
     assert unlinked != queued
 
 
-def test_weight_and_delay_changes_take_effect_at_finitialize(paths):
-    ball, _ = paths
+def _driven_pair(stimuli):
+    """Two BallHH cells: a NetStim (``stimuli`` events, 5 ms apart from 0.3 ms) drives cell 0, which drives cell 1 (delay 1 ms)."""
     cells = [BallHH(gid=i) for i in range(2)]
     stim = h.NetStim()
-    stim.start, stim.interval, stim.number, stim.noise = 0.3, 5.0, 3, 0
+    stim.start, stim.interval, stim.number, stim.noise = 0.3, 5.0, stimuli, 0
     drive = h.NetCon(stim, cells[0].add_synapse("exc", cells[0].soma))
     drive.weight[0], drive.delay = 0.5, 1.0
     link = h.NetCon(cells[0].soma(0.5)._ref_v, cells[1].add_synapse("exc", cells[1].soma), sec=cells[0].soma)
     link.threshold, link.weight[0], link.delay = -20, 0.5, 1.0
+    return cells, [stim, drive], link
+
+
+def test_weight_and_delay_changes_take_effect_at_finitialize(paths):
+    ball, _ = paths
+    cells, keep, link = _driven_pair(3)
     handle = neuron_ann.swap_to_ann(bundles=[ball], direct_delivery=True)
     assert link.syn() is None and not link.active()  # no NEURON target while swapped
     h.finitialize(-65)
@@ -153,13 +159,7 @@ def test_inactive_netcon_stays_with_neuron(paths):
 def test_freed_direct_netcon_stops_delivering_at_finitialize(paths):
     """The handle keeps no direct NetCon alive: deleting one while swapped removes the connection at the next finitialize."""
     ball, _ = paths
-    cells = [BallHH(gid=i) for i in range(2)]
-    stim = h.NetStim()
-    stim.start, stim.interval, stim.number, stim.noise = 0.3, 5.0, 2, 0
-    drive = h.NetCon(stim, cells[0].add_synapse("exc", cells[0].soma))
-    drive.weight[0], drive.delay = 0.5, 1.0
-    link = h.NetCon(cells[0].soma(0.5)._ref_v, cells[1].add_synapse("exc", cells[1].soma), sec=cells[0].soma)
-    link.threshold, link.weight[0], link.delay = -20, 0.5, 1.0
+    cells, keep, link = _driven_pair(2)
     handle = neuron_ann.swap_to_ann(bundles=[ball], direct_delivery=True)
     h.finitialize(-65)
     h.continuerun(10)

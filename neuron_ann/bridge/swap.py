@@ -274,14 +274,15 @@ class SwapHandle:
 
     def _make_routes(self, direct) -> dict:
         """Source group -> :class:`Routes` of its active direct connections."""
+        by_source = {}
+        for d in direct:
+            by_source.setdefault(d[0], []).append(d)
         routes = {}
-        for source_group in {d[0] for d in direct}:
-            mine = [d for d in direct if d[0] is source_group]
-            targets = list({id(d[2]): d[2] for d in mine}.values())
-            which = {id(t): i for i, t in enumerate(targets)}
+        for source_group, mine in by_source.items():
+            targets = list(dict.fromkeys(d[2] for d in mine))  # TypeGroups hash by identity
             routes[source_group] = Routes(
                 source_group.n_cells, source_group.dt_ms, targets,
-                source=[d[1] for d in mine], target=[which[id(d[2])] for d in mine], slot=[d[3] for d in mine],
+                source=[d[1] for d in mine], target=[targets.index(d[2]) for d in mine], slot=[d[3] for d in mine],
                 weight=[d[4] for d in mine], delay=[d[5] for d in mine], eps_ms=EXCHANGE_EPS_MS,
             )
         return routes
