@@ -535,3 +535,25 @@ def test_freed_captured_netcon_stops_delivering(ball_path):
     h.continuerun(4)
     assert len(handle.spike_times(cell)) == 0
     neuron_ann.swap_back()
+
+
+def test_detector_made_after_swap_and_threshold_raised_later_see_every_spike(ball_path):
+    """Thresholds of NetCons from swapped somas are read at every h.finitialize, for NetCons made
+    after the swap and for ones whose threshold changed since the last finitialize."""
+    cell = BallHH()
+    stim = _stim(0.3)
+    nc = h.NetCon(stim, cell.add_synapse("exc", cell.soma))
+    nc.weight[0], nc.delay = 0.5, 1.0
+    handle = neuron_ann.swap_to_ann(bundles=[ball_path])
+    det = h.NetCon(cell.soma(0.5)._ref_v, None, sec=cell.soma)
+    det.threshold = 45.0  # above the peak rendered when no threshold is known (10 + 30 mV)
+    times = h.Vector()
+    det.record(times)
+    h.finitialize(-65)
+    h.continuerun(12)
+    first = handle.spike_times(cell)
+    assert len(first) >= 3 and np.allclose(np.array(times), first, atol=1e-9)
+    det.threshold = 80.0  # above the peak rendered for 45 mV (75 mV)
+    h.finitialize(-65)
+    h.continuerun(12)
+    assert np.allclose(np.array(times), handle.spike_times(cell), atol=1e-9) and len(times) == len(first)

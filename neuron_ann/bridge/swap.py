@@ -69,7 +69,7 @@ class SwapHandle:
         cells: every swapped cell.
     """
 
-    def __init__(self, groups, records, inputs):
+    def __init__(self, groups, records, inputs, from_soma=None):
         self.groups = groups
         self.direct_count = sum(1 for entry in inputs.values() if entry.source is not None)
         self._routes = {}  # source group -> its direct connections as read at the last finitialize
@@ -77,6 +77,7 @@ class SwapHandle:
         # NetCon name -> _CapturedInput. Keyed by name, not by the NetCon: the handle must not
         # keep a NetCon alive that the user deletes (hoc never reuses an object's name)
         self._inputs = inputs
+        self._from_soma = dict(from_soma or {})  # see _check_at_finitialize
         # checks at the very start of finitialize: NEURON crashes later in finitialize when a
         # NetCon targets a synapse whose section was deleted, so that must be refused first
         self._check_handler = h.FInitializeHandler(3, self._check_at_finitialize)
@@ -242,33 +243,45 @@ class SwapHandle:
         mpi = mpi_ranks() > 1
         direct = []  # (source group, source cell, target group, slot, weight, delay)
         inputs = self._inputs
+        # NetCon name -> whether its source is a swapped soma. A NetCon's source never changes
+        # and hoc never reuses a name, so only NetCons new since the last check need preseg()
+        # (rebuilt each time: deleted NetCons drop out)
+        seen, from_soma = self._from_soma, {}
         for nc in all_objects("NetCon"):
-            seg = nc.preseg()
-            if seg is not None and seg.sec in somas:
+            name = nc.hname()
+            mine = seen.get(name)
+            if mine is None:
+                seg = nc.preseg()
+                mine = seg is not None and seg.sec in somas
+            from_soma[name] = mine
+            if mine:
                 thresholds.append(nc.threshold)
             target = nc.syn()
             if target is None:
-                entry = inputs.get(nc.hname()) if self.direct_count else None
+                entry = inputs.get(name) if self.direct_count else None
                 if entry is not None and entry.source is not None:
                     g = entry.group
-                    self._sync_delay(nc, entry, g, mpi)
+                    if mpi or nc.delay != entry.set_delay:
+                        self._sync_delay(nc, entry, g, mpi)
                     direct.append((*entry.source, g, entry.cell_index * g.n_sites + entry.site, float(nc.weight[0]), entry.set_delay))
                 continue
             g = captures.get(target)
             if g is not None:
-                entry = inputs.get(nc.hname())
+                entry = inputs.get(name)
                 if entry is None:
                     raise SwapError(
                         f"{describe_netcon(nc)} was made after swap_to_ann() onto {target.hname()}, the bridge's input capture "
                         f"for a swapped {g.type_name} (while swapped, nc.syn() of a captured NetCon returns the capture); make "
                         "the NetCon onto the synapse before swap_to_ann(), or swap_back() first."
                     )
-                self._sync_delay(nc, entry, g, mpi)
+                if mpi or nc.delay != entry.set_delay:
+                    self._sync_delay(nc, entry, g, mpi)
             elif target in lost:
                 raise SwapError(
                     f"{describe_netcon(nc)} targets {target.hname()}, a synapse on a section the swap removed; "
                     "make NetCons before swap_to_ann() (they are then captured), delete this NetCon, or swap_back() first."
                 )
+        self._from_soma = from_soma
         self._thresholds = thresholds
         self._routes = self._make_routes(direct)
 
@@ -500,7 +513,7 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
         records.append(cell_records)
     for entry, group_index, cell_index in direct:
         entry.source = (groups[group_index], cell_index)
-    handle = SwapHandle(groups, records, inputs)
+    handle = SwapHandle(groups, records, inputs, plan.from_soma)
     _active = handle
     _refuse_stopped_recordings(handle, recorders)
     for g in groups:
