@@ -151,7 +151,9 @@ def trace_metrics(v_true, v_pred, t_true, t_pred) -> dict:
 def regime_metrics(v_true, v_pred, t_true, t_pred, plan: dict, dt_ms: float) -> dict:
     """:func:`trace_metrics` over the parts of each input regime of one continuous held-out run
     (``plan`` from :func:`held_out_input`: synaptic input modulated or stationary, or steady
-    somatic current only), with the number of parts of each."""
+    somatic current only), with the number of parts of each and the mean and s.d. (mV) of
+    both spike-clipped traces there: a surrogate that smooths a regime's fluctuations or
+    shifts its level shows it here."""
     part_ms = plan["part_ms"]
     n = int(round(part_ms / dt_ms))
     t_true, t_pred = np.asarray(t_true), np.asarray(t_pred)
@@ -163,7 +165,11 @@ def regime_metrics(v_true, v_pred, t_true, t_pred, plan: dict, dt_ms: float) -> 
         def inside(t):
             return np.concatenate([t[(t >= j * part_ms) & (t < (j + 1) * part_ms)] for j in parts])
 
-        out[regime] = {"parts": len(parts), **trace_metrics(np.asarray(v_true)[steps], np.asarray(v_pred)[steps], inside(t_true), inside(t_pred))}
+        vt, vp = np.asarray(v_true)[steps], np.asarray(v_pred)[steps]
+        ct, cp = metrics.clip(vt), metrics.clip(vp)
+        out[regime] = {"parts": len(parts), **trace_metrics(vt, vp, inside(t_true), inside(t_pred)),
+                       "clipped_mean_true_mv": float(ct.mean()), "clipped_mean_pred_mv": float(cp.mean()),
+                       "clipped_sd_true_mv": float(ct.std()), "clipped_sd_pred_mv": float(cp.std())}
     return out
 
 
@@ -434,6 +440,10 @@ def _regime_lines(m: dict) -> list[str]:
         row = f"    {regime:<15}{r['parts']:>3} parts  {r['ve_clipped']:7.4f} / {r['spike_f1']:.4f}"
         row += "".join(f";  {by[regime]['ve_clipped']:7.4f} / {by[regime]['spike_f1']:.4f}" for by in refs.values())
         lines.append(row)
+        if "clipped_sd_true_mv" in r:
+            lines.append(f"{'':22}clipped v mean / s.d. NEURON {r['clipped_mean_true_mv']:.1f} / {r['clipped_sd_true_mv']:.1f} mV, "
+                         f"surrogate {r['clipped_mean_pred_mv']:.1f} / {r['clipped_sd_pred_mv']:.1f} mV; "
+                         f"spikes {r['spike_n_true']} / {r['spike_n_pred']}")
     return lines
 
 

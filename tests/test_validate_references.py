@@ -94,6 +94,10 @@ def test_metrics_by_input_regime():
     assert by["stationary"]["parts"] == 2 and by["stationary"]["ve_clipped"] == 1.0 and by["stationary"]["spike_f1"] == 1.0
     assert by["stationary"]["spike_n_true"] == 3 and abs(by["stationary"]["spike_timing_error_ms"] - 0.7 / 3) < 1e-12
     assert by["steady_current"]["parts"] == 1 and by["steady_current"]["ve_clipped"] < 0.01 and by["steady_current"]["spike_f1"] == 0.0
+    flat = by["steady_current"]  # level and fluctuation of each clipped trace over that regime's parts
+    assert abs(flat["clipped_mean_pred_mv"] + 65.0) < 1e-9 and flat["clipped_sd_pred_mv"] == 0.0
+    assert abs(flat["clipped_sd_true_mv"] - np.minimum(v_true[100:200], -55.0).std()) < 1e-9
+    assert abs(by["stationary"]["clipped_mean_true_mv"] - np.minimum(np.r_[v_true[:100], v_true[200:]], -55.0).mean()) < 1e-9
 
 
 def test_held_out_plan_names_each_parts_regime():

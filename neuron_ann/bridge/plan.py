@@ -55,8 +55,8 @@ NEURON_MINDELAY_SLACK_MS = 1e-10
 def all_objects(template: str) -> list:
     """A snapshot of every live hoc object of ``template`` (e.g. "NetCon").
 
-    The garbage collector is paused while the snapshot is taken: freeing a hoc object
-    mid-iteration shrinks NEURON's live list and makes ``List.o(i)`` fail.
+    The garbage collector is paused while the snapshot is taken: ``List(template)`` is a
+    live view, and freeing a hoc object mid-iteration would shrink it under the iterator.
     """
     import gc
 
