@@ -13,13 +13,10 @@ import time
 
 from neuron import h
 
-from neuron_ann import bundle as bm
-from neuron_ann.bench import _default_bundle, build_network, timed_run
+from neuron_ann.bench import _default_bundle, prepare_network, timed_run
 from neuron_ann.bridge import swap_to_ann
 n, conn = int(sys.argv[1]), float(sys.argv[2])
-h.load_file("stdrun.hoc")
-b = bm.load(_default_bundle()); h.dt = 0.025; h.celsius = float(b.meta["celsius"])
-cells, keep = build_network(b, n, conn, 1)
+b, cells, keep = prepare_network(_default_bundle(), n, conn)
 links = [k for k in keep if k.hname().startswith("NetCon") and k.syn() is not None and k.preseg() is not None]
 spikes = h.Vector()
 for k in keep:

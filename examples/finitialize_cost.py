@@ -13,17 +13,12 @@ import time
 
 from neuron import h
 
-from neuron_ann import bundle as bundle_module
-from neuron_ann.bench import _default_bundle, build_network
+from neuron_ann.bench import _default_bundle, prepare_network
 from neuron_ann.bridge import swap_to_ann
 
 
 def main(n: int, connectivity: float, direct: bool = False) -> None:
-    h.load_file("stdrun.hoc")
-    bundle = bundle_module.load(_default_bundle())
-    h.dt = 0.025
-    h.celsius = float(bundle.meta["celsius"])
-    cells, keep = build_network(bundle, n, connectivity, 1)
+    bundle, cells, keep = prepare_network(_default_bundle(), n, connectivity)
     t = time.perf_counter()
     handle = swap_to_ann(bundles=[bundle], threads=1, direct_delivery=direct)
     print(f"{n} cells, connectivity {connectivity:g}{', direct delivery' if direct else ''}: "

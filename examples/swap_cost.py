@@ -9,19 +9,14 @@ recording the deleted sections for ``swap_back()``.
 import sys
 import time
 
-from neuron import h
 
-from neuron_ann import bundle as bundle_module
-from neuron_ann.bench import _default_bundle, build_network
+from neuron_ann.bench import _default_bundle, prepare_network
 from neuron_ann.bridge import swap_to_ann
 
 
 def main(n: int, restorable: bool) -> None:
-    h.load_file("stdrun.hoc")
-    bundle = bundle_module.load(_default_bundle())
-    h.dt, h.celsius = 0.025, float(bundle.meta["celsius"])
     t0 = time.perf_counter()
-    cells, keep = build_network(bundle, n, 0.1)
+    bundle, cells, keep = prepare_network(_default_bundle(), n, 0.1)
     built = time.perf_counter() - t0
     t0 = time.perf_counter()
     swap_to_ann(bundles=[bundle], threads=1, restorable=restorable)

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 
-__all__ = ["bench_command", "run_one", "build_network", "timed_run"]
+__all__ = ["bench_command", "run_one", "build_network", "prepare_network", "timed_run"]
 
 INPUT_RATE_HZ = 5.0
 STIM_POOL = 200
@@ -134,6 +134,20 @@ def timed_run(tstop: float, handle=None) -> dict:
     return result
 
 
+def prepare_network(bundle_path: str, n_cells: int, connectivity: float, seed: int = 1, link_weight_scale: float = 1.0):
+    """(bundle, cells, keep): the bundle loaded, NEURON's dt and temperature set as the bench runs
+    them, and :func:`build_network`'s network built."""
+    from neuron import h
+
+    from . import bundle as bundle_module
+
+    h.load_file("stdrun.hoc")
+    bundle = bundle_module.load(bundle_path)
+    h.dt = 0.025
+    h.celsius = float(bundle.meta["celsius"])  # both modes at the temperature the surrogate was trained at
+    return (bundle, *build_network(bundle, n_cells, connectivity, seed, link_weight_scale))
+
+
 def run_one(bundle_path: str, n_cells: int, mode: str, tstop: float, connectivity: float, threads=None, seed: int = 1,
             providers=None, link_weight_scale: float = 1.0, direct: bool = False) -> dict:
     """One timed run in this process: ``mode`` is 'neuron' or 'ann'; ``providers`` None chooses automatically;
@@ -143,16 +157,10 @@ def run_one(bundle_path: str, n_cells: int, mode: str, tstop: float, connectivit
 
     from neuron import h
 
-    from . import bundle as bundle_module
-
-    h.load_file("stdrun.hoc")
-    bundle = bundle_module.load(bundle_path)
-    h.dt = 0.025
-    h.celsius = float(bundle.meta["celsius"])  # both modes at the temperature the surrogate was trained at
-    h.tstop = tstop
     t0 = time.perf_counter()
-    cells, keep = build_network(bundle, n_cells, connectivity, seed, link_weight_scale)
+    bundle, cells, keep = prepare_network(bundle_path, n_cells, connectivity, seed, link_weight_scale)
     result = {"mode": mode, "cells": n_cells, "build_seconds": time.perf_counter() - t0}
+    h.tstop = tstop
     spikes = h.Vector()
     gids = h.Vector()
     for gid, nc in enumerate(k for k in keep if k.hname().startswith("NetCon") and k.syn() is None):

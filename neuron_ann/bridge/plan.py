@@ -284,7 +284,7 @@ class GroupPlan:
 class Plan:
     groups: list  # GroupPlan
     section_owner: dict  # section -> (group, cell index)
-    from_soma: dict  # NetCon name -> whether its source is the soma of a cell to be swapped
+    from_soma: dict  # NetCon name -> (group index, cell index) of the swapped cell whose soma is its source, else None
 
 
 def _kind_of(pp, bundle: Bundle) -> tuple[str | None, str]:
@@ -454,13 +454,16 @@ def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
                         f"{group.type_name} surrogate models (it takes synaptic events and current from "
                         f"{', '.join(CURRENT_SOURCES)} on the soma, not a {mechanism} on {where}); remove it before swap_to_ann()."
                     )
+    group_index = {id(g): i for i, g in enumerate(groups.values())}
     from_soma = {}
     for nc in netcons:
         pre = nc.pre()
         seg = nc.preseg()
-        from_soma[nc.hname()] = seg is not None and seg.sec in section_owner
+        name = nc.hname()
+        from_soma[name] = None
         if seg is not None and seg.sec in section_owner:
             group, index = section_owner[seg.sec]
+            from_soma[name] = (group_index[id(group)], index)
             if seg.sec != group.cells[index].soma:
                 raise SwapError(
                     f"{describe_netcon(nc)} detects spikes on {seg.sec.name()}, a section the swap deletes; "

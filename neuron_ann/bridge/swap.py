@@ -77,7 +77,12 @@ class SwapHandle:
         # NetCon name -> _CapturedInput. Keyed by name, not by the NetCon: the handle must not
         # keep a NetCon alive that the user deletes (hoc never reuses an object's name)
         self._inputs = inputs
-        self._from_soma = dict(from_soma or {})  # see _check_at_finitialize
+        # name -> whether a NetCon's source is a swapped soma (see _check_at_finitialize)
+        self._from_soma = {name: source is not None for name, source in (from_soma or {}).items()}
+        # what the finitialize check looks NetCons up in; none of it changes while swapped
+        self._somas = {soma: g for g in groups for soma in g.somas}
+        self._captures = {cap: g for g in groups for cap in g.captures.values()}
+        self._lost = {pp for g_records in records for record in g_records for pp, *_ in record.point_processes}
         # checks at the very start of finitialize: NEURON crashes later in finitialize when a
         # NetCon targets a synapse whose section was deleted, so that must be refused first
         self._check_handler = h.FInitializeHandler(3, self._check_at_finitialize)
@@ -203,6 +208,7 @@ class SwapHandle:
                 nc.active(True)  # direct: it was active at the swap; having no target made it inactive
             if float(nc.delay) == entry.set_delay:
                 nc.delay = entry.user_delay  # else the user set a delay while swapped: it stays
+        self._captures = {}  # before release: the handle must not keep an ANNInput alive
         for g in self.groups:
             g.release()
         self._inputs = {}
@@ -230,15 +236,7 @@ class SwapHandle:
                                 f"{pp.hname()} was placed on {seg.sec.name()} of the swapped {cell!r} after swap_to_ann(), "
                                 "so the surrogate does not see it; create it before swap_to_ann() (or swap_back() first)."
                             )
-        somas = {}
-        for g in self.groups:
-            for soma in g.somas:
-                somas[soma] = g
-        captures = {}
-        for g in self.groups:
-            for cap in g.captures.values():
-                captures[cap] = g
-        lost = {pp for g_records in self._records for record in g_records for pp, *_ in record.point_processes}
+        somas, captures, lost = self._somas, self._captures, self._lost
         thresholds = []
         mpi = mpi_ranks() > 1
         direct = []  # (source group, source cell, target group, slot, weight, delay)
@@ -472,7 +470,6 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
 
     # nothing has changed up to here; from now on the swap is applied
     groups, records, inputs = [], [], {}
-    somas = {cp.soma: (gi, index) for gi, gp in enumerate(plan.groups) for index, cp in enumerate(gp.cells)}
     direct = []  # (entry, source group index, source cell index): completed once every group exists
     for gp in plan.groups:
         g = TypeGroup(gp, providers=providers, threads=threads)
@@ -483,10 +480,11 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
             # format 2: the surrogate sees at t_k the events that arrive in [t_k, t_k+1), so
             # they must reach the capture one exchange step early
             user = float(nc.delay)
-            source = _direct_source(nc, somas, plan, gp) if direct_delivery and nc.active() else None
+            name = nc.hname()
+            source = _direct_source(plan.from_soma.get(name), plan, gp) if direct_delivery and nc.active() else None
             nc.setpost(g.capture(index, site) if source is None else None)
             nc.delay = shifted_delay(user, g.dt_ms)
-            inputs[nc.hname()] = entry = _CapturedInput(g, index, synapse, user, float(nc.delay), site)
+            inputs[name] = entry = _CapturedInput(g, index, synapse, user, float(nc.delay), site)
             if source is not None:
                 direct.append((entry, *source))
         for index, source in gp.currents:
@@ -522,14 +520,13 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
     return handle
 
 
-def _direct_source(nc, somas, plan, target_plan):
-    """(group index, cell index) of the swapped cell whose soma is ``nc``'s source, when its
-    bundle has the target's exchange step; else None (NEURON delivers ``nc`` as usual)."""
-    seg = nc.preseg()
-    found = somas.get(seg.sec) if seg is not None else None
-    if found is None or plan.groups[found[0]].bundle.dt_ms != target_plan.bundle.dt_ms:
+def _direct_source(source, plan, target_plan):
+    """``source`` ((group index, cell index) of the swapped cell whose soma a NetCon comes from,
+    or None; ``plan.from_soma``) when its bundle has the target's exchange step; else None
+    (NEURON delivers the NetCon as usual)."""
+    if source is None or plan.groups[source[0]].bundle.dt_ms != target_plan.bundle.dt_ms:
         return None
-    return found
+    return source
 
 
 def swap_back() -> None:
