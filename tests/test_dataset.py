@@ -115,6 +115,14 @@ def test_generate_refuses_other_settings(tmp_path):
     generate_dataset(src, _config(n_sims=1), tmp_path, processes=1, progress=False)
     with pytest.raises(DatasetError, match="other settings.*dt_ms"):
         generate_dataset(src, _config(n_sims=1, dt_ms=0.5), tmp_path, processes=1, progress=False)
+    # a folder written before an input setting existed resumes when that setting is at its default
+    cfg_path = tmp_path / "dataset.json"
+    recorded = json.loads(cfg_path.read_text())
+    del recorded["ranges"]["stationary_exc_scale"], recorded["ranges"]["stationary_inh_scale"]
+    cfg_path.write_text(json.dumps(recorded))
+    assert generate_dataset(src, _config(n_sims=1), tmp_path, processes=1, progress=False)["n_sims"] == 1
+    with pytest.raises(DatasetError, match="other settings.*ranges"):
+        generate_dataset(src, _config(n_sims=1, ranges=InputRanges(stationary_exc_scale=(0.5, 2.0))), tmp_path, processes=1, progress=False)
 
 
 def test_corrupted_file_is_named(tmp_path):
@@ -176,6 +184,44 @@ def test_input_regimes_and_concatenation():
     assert both.event_netcon[0][len(a.event_ticks[0]) :].min(initial=3) >= 3  # the second part's own NetCons
 
 
+
+
+def test_stationary_drive_scales_vary_the_total_drive_and_leave_other_inputs_alone():
+    from neuron_ann.dataset.inputs import draw_input
+
+    kinds = ["exc"] * 160 + ["inh"] * 40
+    plain = InputRanges(stationary_probability=1.0, stationary_exc_rate_hz=(2.0, 20.0), stationary_inh_rate_hz=(2.0, 20.0))
+    scaled = plain.replace(stationary_exc_scale=(0.5, 2.0), stationary_inh_scale=(0.25, 2.0))
+    totals = {"plain": [], "scaled": []}
+    for seed in range(12):
+        for label, ranges in (("plain", plain), ("scaled", scaled)):
+            d = draw_input(np.random.default_rng([1, seed]), kinds, 200, 1.0, 40, ranges)
+            rates = np.asarray(d.summary["site_rates_hz"])
+            totals[label].append((rates[:160].sum(), rates[160:].sum()))
+            if label == "scaled":
+                s = d.summary["stationary_scale"]
+                assert 0.5 <= s["exc"] <= 2.0 and 0.25 <= s["inh"] <= 2.0
+                assert 2.0 * s["exc"] - 1e-3 <= rates[:160].min() and rates[:160].max() <= 20.0 * s["exc"] + 1e-3
+            else:
+                assert "stationary_scale" not in d.summary
+    plain_t, scaled_t = np.asarray(totals["plain"]), np.asarray(totals["scaled"])
+    # 160 independent per-site draws: the plain total varies by a few % between simulations,
+    # the scaled one by the drawn factor
+    assert plain_t[:, 0].std() / plain_t[:, 0].mean() < 0.1
+    assert scaled_t[:, 0].std() / scaled_t[:, 0].mean() > 0.25 and scaled_t[:, 1].std() / scaled_t[:, 1].mean() > 0.25
+    # simulations of the other regimes draw exactly what they drew without the scales
+    regimes = set()
+    for seed in range(16):
+        mix = {"stationary_probability": 0.3, "steady_current_probability": 0.2}
+        a = draw_input(np.random.default_rng([2, seed]), kinds, 300, 1.0, 40, plain.replace(**mix))
+        b = draw_input(np.random.default_rng([2, seed]), kinds, 300, 1.0, 40, scaled.replace(**mix))
+        regimes.add(a.summary["regime"])
+        if a.summary["regime"] == "stationary":
+            assert b.summary["regime"] == "stationary" and a.summary["site_rates_hz"] != b.summary["site_rates_hz"]
+            continue
+        assert a.summary == b.summary and all(np.array_equal(x, y) for x, y in zip(a.event_ticks, b.event_ticks))
+        np.testing.assert_array_equal(a.current_na, b.current_na)
+    assert regimes == {"stationary", "modulated", "steady_current"}
 def test_held_out_plan_repeats_the_first_window_at_the_end():
     from neuron_ann.validate import held_out_input
 

@@ -103,9 +103,11 @@ def test_tiny_model_without_feedback(tmp_path):
     meta = train_surrogate(
         "BallHH", tmp_path / "plain.onnx", sim_seconds=4, sim_ms=2000, epochs=1, processes=1, seed=4,
         model={"filters": 8, "kernel": 3, "lstm_units": 12, "feedback": False},
-        train={"steps_per_epoch": 3, "batch_size": 4, "window": 100, "warmup_steps": 10, "val_windows": 4}, progress=False,
+        train={"steps_per_epoch": 3, "batch_size": 4, "window": 100, "warmup_steps": 10, "val_windows": 4, "seed": 9}, progress=False,
     )
     assert meta["validation"]["parity"]["max_abs_diff_v_mv"] < 1e-3
+    # seed=4 seeds the data; train={"seed": 9} the training alone
+    assert meta["provenance"]["dataset"]["seeds"][:2] == [[4, 0], [4, 1]] and meta["provenance"]["training"]["train"]["seed"] == 9
     assert [s["input"] for s in meta["state"]] == ["conv_state_in", "h_in", "c_in"]
     assert "closed_loop_score" not in meta["provenance"]["training"]["history"][0]
     from neuron import h

@@ -12,7 +12,8 @@ Two further regimes, each drawn for a whole simulation with its own probability:
   f-I curves are measured (1 s steps);
 - ``stationary_probability``: Poisson input at constant rates (``stationary_exc_rate_hz``,
   ``stationary_inh_rate_hz`` per site) with no modulation, like the NetStim-driven networks
-  of :mod:`neuron_ann.network`.
+  of :mod:`neuron_ann.network`, at an overall level drawn per simulation
+  (``stationary_exc_scale``, ``stationary_inh_scale``).
 """
 
 from __future__ import annotations
@@ -49,6 +50,12 @@ class InputRanges:
     stationary_probability: float = 0.0  # a simulation has constant-rate Poisson input
     stationary_exc_rate_hz: tuple = (5.0, 40.0)
     stationary_inh_rate_hz: tuple = (5.0, 30.0)
+    # per-simulation factors (log-uniform) on every site's rate of that kind in the stationary
+    # regime: each site draws its own rate, and over many sites those draws average out, so
+    # without these every stationary simulation of a 200-site cell gets nearly the same total
+    # drive (one operating point); (1, 1) draws nothing
+    stationary_exc_scale: tuple = (1.0, 1.0)
+    stationary_inh_scale: tuple = (1.0, 1.0)
 
     def as_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -103,6 +110,11 @@ def draw_input(rng, kinds, n_steps: int, dt_ms: float, ticks_per_step: int, rang
     if regime_u < ranges.steady_current_probability:
         return _steady_current_input(rng, n_sites, n_steps, dt_ms, ranges)
     stationary = regime_u < ranges.steady_current_probability + ranges.stationary_probability
+    scale = {"exc": 1.0, "inh": 1.0}
+    if stationary:  # drawn only where a range is given, so that other inputs stay as they were
+        for kind, lo_hi in (("exc", ranges.stationary_exc_scale), ("inh", ranges.stationary_inh_scale)):
+            if tuple(lo_hi) != (1.0, 1.0):
+                scale[kind] = _log_uniform(rng, lo_hi)
     has_synaptic = rng.uniform() < ranges.input_probability
     ei = _log_uniform(rng, ranges.ei_balance)
     exc_scale = _log_uniform(rng, ranges.exc_rate_hz)
@@ -113,7 +125,7 @@ def draw_input(rng, kinds, n_steps: int, dt_ms: float, ticks_per_step: int, rang
         base = exc_scale if kind == "exc" else inh_scale
         rates[i] = base * np.exp(rng.normal(0.0, 0.5))  # per-site spread around the simulation's rate
         if stationary:
-            rates[i] = rng.uniform(*(ranges.stationary_exc_rate_hz if kind == "exc" else ranges.stationary_inh_rate_hz))
+            rates[i] = rng.uniform(*(ranges.stationary_exc_rate_hz if kind == "exc" else ranges.stationary_inh_rate_hz)) * scale[kind]
         w_range = ranges.exc_weight_us if kind == "exc" else ranges.inh_weight_us
         weights[i] = [_log_uniform(rng, w_range) for _ in range(ranges.netcons_per_site)]
     if stationary:
@@ -163,6 +175,7 @@ def draw_input(rng, kinds, n_steps: int, dt_ms: float, ticks_per_step: int, rang
         "exc_rate_hz": float(exc_scale) if has_synaptic else 0.0,
         "inh_rate_hz": float(inh_scale) if has_synaptic else 0.0,
         "ei_balance": float(ei),
+        **({"stationary_scale": {k: round(v, 4) for k, v in scale.items()}} if scale != {"exc": 1.0, "inh": 1.0} else {}),
         "site_rates_hz": [round(float(r), 4) for r in rates],
         "site_weights_us": [[round(float(w), 7) for w in row] for row in weights],
         "n_events": int(n_events),

@@ -107,7 +107,9 @@ def train_surrogate(
     sim_ms = sim_ms or defaults["sim_ms"]
     epochs = epochs or defaults["epochs"]
     model_cfg = ModelConfig(**{**defaults["model"], **(model or {})})
-    train_cfg = TrainConfig(**{**defaults["train"], **(train or {}), "epochs": epochs, "seed": seed})
+    # ``seed`` seeds the data and the training; ``train={"seed": N}`` gives the training its own
+    # (same data, another initialisation and window order: the run-to-run spread of a recipe)
+    train_cfg = TrainConfig(**{**defaults["train"], "seed": seed, **(train or {}), "epochs": epochs})
     if closed_loop_epochs is not None:
         if not model_cfg.feedback:
             raise DatasetError("closed-loop epochs need a feedback model (ModelConfig.feedback); drop --closed-loop-epochs.")
