@@ -112,3 +112,26 @@ def test_held_out_plan_names_each_parts_regime():
     events = [sum(int(np.sum((t >= j * n) & (t < (j + 1) * n))) for t in drawn.event_ticks) for j in range(20)]
     assert all(e == 0 for e, r in zip(events, plan["regimes"]) if r == "steady_current")  # current only
     assert all(e > 0 for e, r in zip(events, plan["regimes"]) if r == "stationary")  # constant-rate Poisson input
+
+
+def test_compare_bundles_reports_what_validate_reports_from_one_cached_neuron_run(tmp_path, capsys):
+    """examples/compare_bundles.py: validate's figures for each bundle on one NEURON run of the held-out input, cached."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    shipped = str(root / "neuron_ann" / "models" / "BallHH.onnx")
+    assert main(["validate", shipped, "--sim-seconds", "5", "--seed", "12345", "--json", str(tmp_path / "v.json")]) == 0
+    expected = json.loads((tmp_path / "v.json").read_text())
+    cmd = [sys.executable, str(root / "examples" / "compare_bundles.py"), "--seconds", "5", "--cache", str(tmp_path / "cache"), shipped, shipped]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    cached = list((tmp_path / "cache").glob("heldout_BallHH_5s_*.pkl"))
+    assert len(cached) == 1
+    ve = [float(line.split()[-1]) for line in out.splitlines() if line.strip().startswith("VE (clipped")]
+    f1 = [float(line.split()[-1]) for line in out.splitlines() if line.strip().startswith("spike F1")]
+    assert len(ve) == 2 and all(abs(v - expected["ve_clipped"]) < 5e-5 for v in ve)
+    assert len(f1) == 2 and all(abs(f - expected["spike_f1"]) < 5e-5 for f in f1)
+    mtime = cached[0].stat().st_mtime_ns
+    again = subprocess.run(cmd[:-1], capture_output=True, text=True, check=True).stdout  # reuses the cached run
+    assert cached[0].stat().st_mtime_ns == mtime and again.count("=====") == 1
