@@ -123,6 +123,10 @@ def test_generate_refuses_other_settings(tmp_path):
     assert generate_dataset(src, _config(n_sims=1), tmp_path, processes=1, progress=False)["n_sims"] == 1
     with pytest.raises(DatasetError, match="other settings.*ranges"):
         generate_dataset(src, _config(n_sims=1, ranges=InputRanges(stationary_exc_scale=(0.5, 2.0))), tmp_path, processes=1, progress=False)
+    recorded["ranges"]["from_a_later_version"] = 1
+    cfg_path.write_text(json.dumps(recorded))
+    with pytest.raises(DatasetError, match="dataset.json is unreadable.*from_a_later_version.*delete that folder"):
+        generate_dataset(src, _config(n_sims=1), tmp_path, processes=1, progress=False)
 
 
 def test_corrupted_file_is_named(tmp_path):

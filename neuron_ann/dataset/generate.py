@@ -272,7 +272,10 @@ def generate_dataset(source, config: GenerationConfig, folder, *, processes: int
         have = json.loads(cfg_path.read_text())
         check_format(have, folder)
         # through the config class, so that a setting added since (at its default) is no difference
-        have = json.loads(json.dumps(GenerationConfig.from_dict(have).as_dict()))
+        try:
+            have = json.loads(json.dumps(GenerationConfig.from_dict(have).as_dict()))
+        except Exception as exc:
+            raise DatasetError(f"{cfg_path} is unreadable ({exc}); use another --work-dir or delete that folder.") from exc
         have_cmp = {k: v for k, v in have.items() if k != "n_sims"}
         want_cmp = {k: v for k, v in wanted.items() if k != "n_sims"}
         if have_cmp != want_cmp:
