@@ -22,7 +22,7 @@ from pathlib import Path
 
 from neuron_ann import validate as V
 from neuron_ann.bundle import load
-from neuron_ann.dataset.generate import simulate_one
+from neuron_ann.dataset.generate import GenerationConfig, simulate_one
 
 SEED = 12345
 CACHE = Path.home() / ".cache" / "neuron_ann" / "compare"
@@ -38,7 +38,7 @@ def cached(path: Path, make):
 
 
 def held_out(first, gen: dict, seconds: float, cache: Path) -> tuple:
-    key = dict(gen)
+    key = GenerationConfig.from_dict(gen).as_dict()  # settings added since, at their defaults, make no difference
     key.pop("n_sims", None)
     digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:8]
 
