@@ -12,7 +12,8 @@ inputs (same cell, sites and step).
 
 ``--network SEED,SEED,...``: also the demo's network of 10 cells (10 % connected, 1 s) per
 seed, run in NEURON once (cached likewise) and with each bundle swapped in: mean firing
-rates, median per-cell spike F1, clipped VE of cell 0.
+rates, median per-cell spike F1, clipped VE of cell 0 (the cached NEURON runs are keyed by
+cell and seed only: delete them after changing ``neuron_ann.network``).
 """
 import argparse
 import hashlib
@@ -85,6 +86,13 @@ def main() -> None:
     args = ap.parse_args()
     cache = Path(args.cache)
     bundles = [load(p) for p in args.bundles]
+    first = bundles[0].meta
+    for path, bundle in zip(args.bundles[1:], bundles[1:]):
+        m = bundle.meta
+        if (m["cell_type"]["name"], m["dt_ms"], len(m["inputs"])) != (first["cell_type"]["name"], first["dt_ms"], len(first["inputs"])):
+            raise SystemExit(f"{path} is a {m['cell_type']['name']} bundle with {len(m['inputs'])} inputs at {m['dt_ms']} ms; "
+                             f"{args.bundles[0]} is a {first['cell_type']['name']} bundle with {len(first['inputs'])} at {first['dt_ms']} ms: "
+                             "compare bundles of one cell with the same inputs and step.")
     gen = json.loads(Path(args.gen).read_text()) if args.gen else bundles[0].meta["provenance"]["generation"]
     sim, plan = held_out(bundles[0], gen, args.seconds, cache)
     for path, bundle in zip(args.bundles, bundles):
