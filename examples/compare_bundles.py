@@ -51,18 +51,11 @@ def held_out(first, gen: dict, seconds: float, cache: Path) -> tuple:
 
 
 def report(bundle, sim, plan) -> str:
-    meta = bundle.meta
-    session = V.make_session(bundle.model_bytes, 1)
-    y = V.predict(session, meta, sim["x"][None])
-    r = V.evaluate_predictions(meta, [sim], y)
-    pair = (sim["v"], y[0, :, V._column(meta, "soma_v")], sim["spike_times_ms"], V._continuous_spike_times(meta, y[0]))
-    if plan["drift_window_ms"]:
-        r["drift"] = V.window_drift(*pair, float(meta["dt_ms"]), plan["drift_window_ms"], plan["repeated_parts"])
-    r["by_regime"] = V.regime_metrics(*pair, plan, float(meta["dt_ms"]))
-    config, _, _ = V.held_out_input(meta["provenance"]["generation"], SEED, 1.0)
-    r["fi"] = V.fi_curves(V.source_for(meta), config, session, meta, V.default_fi_currents(config))
-    r.update(seed=SEED, held_out_plan=plan)
-    return V.format_metrics(r)
+    """validate's report of ``bundle`` on the cached run; its f-I curve over its own training currents."""
+    config = V.held_out_input(bundle.meta["provenance"]["generation"], SEED, 1.0)[0]
+    result = V.score_held_out(bundle, sim, plan, V.source_for(bundle.meta), config)
+    result["seed"] = SEED
+    return V.format_metrics(result)
 
 
 def network(paths: list, seed: int, cell: str, cache: Path) -> None:

@@ -350,6 +350,30 @@ def reference_metrics(source, config, drawn, reference: dict, window_ms: float =
     return out
 
 
+def score_held_out(bundle, sim: dict, plan: dict, source, config) -> dict:
+    """Everything ``validate`` reports of ``bundle`` on one continuous held-out NEURON run ``sim``
+    (input drawn by :func:`held_out_input`, which gave ``plan`` and ``config``): metrics,
+    readouts, drift, input regimes and, with the cell ``source``, the f-I curve."""
+    meta = bundle.meta
+    session = make_session(bundle.model_bytes, threads=1)
+    t0 = time.perf_counter()
+    y = predict(session, meta, sim["x"][None])
+    result = evaluate_predictions(meta, [sim], y)
+    result["surrogate_wall_s"] = round(time.perf_counter() - t0, 3)
+    result["held_out_plan"] = plan
+    # the one continuous run: NEURON and surrogate v on the step grid, and their spike times
+    pair = (sim["v"], y[0, :, _column(meta, "soma_v")], sim["spike_times_ms"], _continuous_spike_times(meta, y[0]))
+    if plan["drift_window_ms"]:
+        result["drift"] = window_drift(*pair, float(meta["dt_ms"]), plan["drift_window_ms"], plan["repeated_parts"])
+    result["by_regime"] = regime_metrics(*pair, plan, float(meta["dt_ms"]))
+    if meta.get("spike_threshold") is not None and _column(meta, "spike_prob") is not None:
+        try:
+            result["fi"] = fi_curves(source, config, session, meta, default_fi_currents(config))
+        except Exception as exc:  # f-I is a supplement; report why it is missing
+            result["fi_error"] = str(exc)
+    return result
+
+
 def validate_command(args) -> int:
     from .bundle import load
     from .dataset.generate import simulate_one
@@ -364,29 +388,14 @@ def validate_command(args) -> int:
     source = source_for(meta)
     config, drawn, plan = held_out_input(gen, int(args.seed), float(args.sim_seconds))
     start = time.perf_counter()
-    sims = [simulate_one(source, config, 0, drawn=drawn)]
+    sim = simulate_one(source, config, 0, drawn=drawn)
     gen_s = time.perf_counter() - start
-    session = make_session(bundle.model_bytes, threads=1)
-    t0 = time.perf_counter()
-    y = predict(session, meta, np.stack([s["x"] for s in sims]))
-    result = evaluate_predictions(meta, sims, y)
-    result["surrogate_wall_s"] = round(time.perf_counter() - t0, 3)
+    result = score_held_out(bundle, sim, plan, source, config)
     result["neuron_wall_s"] = round(gen_s, 3)
     result["seed"] = int(args.seed)
     result["bundle"] = str(args.bundle)
-    result["held_out_plan"] = plan
-    # the one continuous run: NEURON and surrogate v on the step grid, and their spike times
-    pair = (sims[0]["v"], y[0, :, _column(meta, "soma_v")], sims[0]["spike_times_ms"], _continuous_spike_times(meta, y[0]))
-    if plan["drift_window_ms"]:
-        result["drift"] = window_drift(*pair, float(meta["dt_ms"]), plan["drift_window_ms"], plan["repeated_parts"])
-    result["by_regime"] = regime_metrics(*pair, plan, float(meta["dt_ms"]))
-    if meta.get("spike_threshold") is not None and _column(meta, "spike_prob") is not None:
-        try:
-            result["fi"] = fi_curves(source, config, session, meta, default_fi_currents(config))
-        except Exception as exc:  # f-I is a supplement; report why it is missing
-            result["fi_error"] = str(exc)
     if getattr(args, "references", False):
-        result["references"] = reference_metrics(source, config, drawn, sims[0], plan["drift_window_ms"], plan["repeated_parts"], plan)
+        result["references"] = reference_metrics(source, config, drawn, sim, plan["drift_window_ms"], plan["repeated_parts"], plan)
     print(format_metrics(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))

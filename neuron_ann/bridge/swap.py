@@ -259,8 +259,9 @@ class SwapHandle:
                 entry = inputs.get(name) if self.direct_count else None
                 if entry is not None and entry.source is not None:
                     g = entry.group
-                    if mpi or nc.delay != entry.set_delay:
-                        self._sync_delay(nc, entry, g, mpi)
+                    now = nc.delay
+                    if mpi or now != entry.set_delay:
+                        self._sync_delay(nc, entry, g, mpi, now)
                     direct.append((*entry.source, g, entry.cell_index * g.n_sites + entry.site, float(nc.weight[0]), entry.set_delay))
                 continue
             g = captures.get(target)
@@ -272,8 +273,9 @@ class SwapHandle:
                         f"for a swapped {g.type_name} (while swapped, nc.syn() of a captured NetCon returns the capture); make "
                         "the NetCon onto the synapse before swap_to_ann(), or swap_back() first."
                     )
-                if mpi or nc.delay != entry.set_delay:
-                    self._sync_delay(nc, entry, g, mpi)
+                now = nc.delay
+                if mpi or now != entry.set_delay:
+                    self._sync_delay(nc, entry, g, mpi, now)
             elif target in lost:
                 raise SwapError(
                     f"{describe_netcon(nc)} targets {target.hname()}, a synapse on a section the swap removed; "
@@ -299,9 +301,9 @@ class SwapHandle:
         return routes
 
     @staticmethod
-    def _sync_delay(nc, entry, g, mpi: bool) -> None:
-        """Take up a delay the user set while swapped: shorten it by the exchange step (refusing one too short)."""
-        now = float(nc.delay)
+    def _sync_delay(nc, entry, g, mpi: bool, now: float) -> None:
+        """Take up a delay the user set while swapped (``now``, read by the caller): shorten it by the
+        exchange step (refusing one too short); under MPI recheck the cross-rank delay either way."""
         if now != entry.set_delay:
             check_input_delay(nc, now, g.dt_ms, g.type_name, label=lambda: entry.label(nc))
             nc.delay = shifted_delay(now, g.dt_ms)
