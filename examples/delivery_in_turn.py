@@ -5,7 +5,8 @@
 Builds ``neuron-ann bench``'s network of N shipped-L5PC cells once, then swaps the same
 cells six times (queued, direct delivery, links inactive, twice over), each run for 1 s,
 and prints the swap, h.finitialize and run seconds, the run's ONNX Runtime and bridge
-seconds, the spike count and how many NetCons were delivered directly. Running the
+seconds, the spike count and how many NetCons were delivered directly (from swapped cells)
+or relayed (the NetStim inputs; direct delivery only). Running the
 configurations in turn in one process is the fairest comparison on a noisy machine.
 """
 import sys
@@ -32,5 +33,5 @@ for label in ["queued", "direct", "links inactive", "direct", "queued", "links i
     r = timed_run(1000.0, hd)
     run, ort, br = r["wall_seconds"] - r["init_seconds"], r["ort_seconds"], r["bridge_seconds"]
     print(f"RES {label:15s} swap {swap:6.1f} s  finitialize {r['init_seconds']:6.3f} s  run {run:7.3f} s  (ONNX Runtime {ort:.3f}, "
-          f"bridge {br:.3f}, rest {run - ort - br:.3f})  spikes {int(spikes.size())}  direct {r['direct_connections']}", flush=True)
+          f"bridge {br:.3f}, rest {run - ort - br:.3f})  spikes {int(spikes.size())}  direct {r['direct_connections']}  relayed {r['relayed_connections']}", flush=True)
     t = time.perf_counter(); hd.swap_back(); print(f"   swap_back {time.perf_counter() - t:.1f} s", flush=True)

@@ -6,7 +6,8 @@ The network: ``N`` cells of the bundle's type, one synapse of the bundle's kind 
 contact site, each driven by a Poisson NetStim from a shared pool (for bundled cell types
 the rates and weights of ``neuron_ann.network``, else 5 Hz),
 plus cell-to-cell NetCons (soma spike -> random excitatory synapse) with probability
-``--connectivity`` (with ``--direct``, delivered by the runtime: ``swap_to_ann(direct_delivery=True)``). NEURON may be timed on a subset (``--neuron-cells``) and scaled
+``--connectivity`` (with ``--direct``, these and the NetStim inputs are delivered by the runtime:
+``swap_to_ann(direct_delivery=True)``). NEURON may be timed on a subset (``--neuron-cells``) and scaled
 linearly; such rows are labelled. The surrogate's wall time is split into ONNX Runtime
 time, the bridge's own time (gathering inputs, writing voltages and spikes) and the rest
 (NEURON's fixed steps and event delivery); model loading and the swap are timed apart.
@@ -116,7 +117,7 @@ def build_network(bundle, n_cells: int, connectivity: float, seed: int = 1, link
 def timed_run(tstop: float, handle=None) -> dict:
     """``h.finitialize`` then ``h.continuerun(tstop)``, timed: init_seconds (finitialize),
     wall_seconds (both); with a swap ``handle``, the run's own ONNX Runtime and bridge seconds
-    (step 0, in finitialize, excluded), steps, providers and direct connections of its first type."""
+    (step 0, in finitialize, excluded), steps, providers and direct (from swapped cells) and relayed (from other sources) connections of its first type."""
     from neuron import h
 
     t0 = time.perf_counter()
@@ -129,7 +130,7 @@ def timed_run(tstop: float, handle=None) -> dict:
         stats = next(iter(handle.stats().values()))
         result["ort_seconds"] = stats["ort_seconds"] - at_init["ort_seconds"]
         result["bridge_seconds"] = stats["bridge_seconds"] - at_init["bridge_seconds"]
-        for key in ("steps", "providers", "direct_connections"):
+        for key in ("steps", "providers", "direct_connections", "relayed_connections"):
             result[key] = stats[key]
     return result
 
@@ -208,7 +209,7 @@ def bench_command(args) -> int:
     bundle_path = args.bundle or _default_bundle()
     rows = []
     print(f"neuron-ann bench: {bundle_path}, {args.tstop:g} ms simulated, connectivity {args.connectivity:g}, "
-          f"medians of {args.repeats} runs, each in a fresh process" + (", direct delivery between swapped cells" if args.direct else ""))
+          f"medians of {args.repeats} runs, each in a fresh process" + (", direct delivery" if args.direct else ""))
     header = (f"{'cells':>6} {'NEURON s':>10} {'ANN s':>8} {'speedup':>8} {'init s':>7} {'ORT s':>8} {'bridge s':>9} {'rest s':>8} "
               f"{'load s':>7} {'RSS NEURON MB':>14} {'RSS ANN MB':>11}  note")
     print(header)
@@ -245,6 +246,7 @@ def bench_command(args) -> int:
             "peak_rss_mb_ann": max(r["peak_rss_mb"] for r in ann_runs),
             "providers": ann_runs[0]["providers"],
             "direct_connections": ann_runs[0]["direct_connections"],
+            "relayed_connections": ann_runs[0]["relayed_connections"],
             "runs": {"neuron": neuron_runs, "ann": ann_runs},
         }
         rows.append(row)

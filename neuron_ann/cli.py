@@ -73,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--providers", nargs="+", default=None,
                    help="ONNX Runtime providers, e.g. CPUExecutionProvider (default: CUDA when it starts, else CPU)")
     p.add_argument("--direct", action="store_true",
-                   help="swap_to_ann(direct_delivery=True): the runtime, not NEURON's event queue, delivers spikes between swapped cells")
+                   help="swap_to_ann(direct_delivery=True): the runtime, not NEURON's event queue, delivers the events onto swapped "
+                        "cells (spikes between swapped cells, and the NetStim inputs through one collector per NetStim)")
     p.add_argument("--json", default=None, help="also write the results as JSON here")
 
     p = sub.add_parser("info", help="print everything a bundle records")

@@ -7,7 +7,8 @@ Each rank builds and swaps only the cells it owns (gid % nhost == rank).
 minimum cross-rank delay at finitialize, after the bridge has shortened the delays);
 --ring-delay sets the delay of the gid-1 -> gid connections (default 1.5 ms); --direct swaps
 with direct_delivery=True (on 2 ranks the gid-2 -> gid connections are local, so delivered
-directly, and the gid-1 -> gid ones cross ranks through NEURON).
+directly, and the gid-1 -> gid ones cross ranks through NEURON; the NetStim onto gid 0 is
+relayed on the rank of gid 0).
 """
 
 import json
@@ -69,10 +70,11 @@ def main(bundle_path, out_path, detailed=False, maxstep_first=False, ring_delay=
     everything = pc.py_gather(mine, 0)
     n_direct = 0 if detailed else sum(s["direct_connections"] for s in handle.stats().values())
     directs = pc.py_gather(n_direct, 0)
+    relays = pc.py_gather(0 if detailed else sum(s["relayed_connections"] for s in handle.stats().values()), 0)
     if rank == 0:
         raster = sorted(x for part in everything for x in part)
         with open(out_path, "w") as f:
-            json.dump({"nhost": nhost, "raster": raster, "direct_connections": directs}, f)
+            json.dump({"nhost": nhost, "raster": raster, "direct_connections": directs, "relayed_connections": relays}, f)
     pc.barrier()
     pc.done()
 

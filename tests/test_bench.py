@@ -8,6 +8,7 @@ import sys
 import pytest
 
 import tiny_bundles as tb
+from neuron_ann.bundle import load as load_bundle
 
 
 @pytest.mark.parametrize("direct", [False, True])
@@ -30,4 +31,7 @@ def test_bench_reports_neuron_and_surrogate_times(tmp_path, neuron_state, direct
     assert rows[1]["neuron_scaled"] and rows[1]["neuron_cells_timed"] == 2
     # 4 cells at connectivity 0.5 (seed 1): 6 NetCons between swapped cells
     assert [r["direct_connections"] for r in rows] == ([1, 6] if direct else [0, 0])
+    # and the NetStim inputs, one per contact site of each cell, relayed
+    n_sites = len(load_bundle(bundle_path).meta["sites"])
+    assert [r["relayed_connections"] for r in rows] == ([2 * n_sites, 4 * n_sites] if direct else [0, 0])
     assert "scaled x2" in proc.stdout

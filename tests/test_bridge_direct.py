@@ -1,4 +1,4 @@
-"""swap_to_ann(direct_delivery=True): NetCons between swapped cells delivered by the runtime.
+"""swap_to_ann(direct_delivery=True): events onto swapped cells delivered by the runtime (Routes from swapped cells, Relay from other sources).
 
 The same network, run through NEURON's event queue and delivered directly, must give the
 same spike raster to 1e-9 ms (tiny exact bundles, whose spikes depend on which exchange row
@@ -170,3 +170,104 @@ def test_freed_direct_netcon_stops_delivering_at_finitialize(paths):
     h.continuerun(10)
     assert len(handle.spike_times(cells[0])) == 2 and len(handle.spike_times(cells[1])) == 0
     neuron_ann.swap_back()
+
+
+def _mixed_sources(seed=5, n_ball=10, n_detailed=3):
+    """Swapped BallHH cells driven by shared NetStims and by detailed (unswapped) HH sections, with
+    delays on and off the exchange grid and one source reaching a cell at two delays."""
+    rng = np.random.default_rng(seed)
+    cells = [BallHH(gid=i) for i in range(n_ball)]
+    keep, relayed, from_detailed = [], [], []
+    stims = []
+    for j in range(4):
+        stim = h.NetStim()
+        stim.start, stim.interval, stim.number, stim.noise = 0.13 + 0.7 * j, 3.1 + 0.4 * j, 15, 0
+        stims.append(stim)
+    detailed = []
+    for j in range(n_detailed):
+        sec = h.Section(name=f"detailed_{j}")
+        sec.L = sec.diam = 20
+        sec.insert("hh")
+        clamp = h.IClamp(sec(0.5))
+        clamp.delay, clamp.dur, clamp.amp = 0.5 + 1.3 * j, 100, 0.1 + 0.05 * j
+        detailed.append(sec)
+        keep.append(clamp)
+    delays = [1.0, 1.5, 2.0, 1.2345, 3.0 + 1e-7]
+    for i, cell in enumerate(cells):
+        for stim in rng.choice(stims, size=2, replace=False):
+            for _ in range(int(rng.integers(1, 3))):  # sometimes the same source twice, at other delays
+                nc = h.NetCon(stim, cell.add_synapse("exc", cell.soma))
+                nc.weight[0], nc.delay = float(rng.choice([0.1, 0.2, 0.3])), float(rng.choice(delays))
+                relayed.append(nc)
+        sec = detailed[i % n_detailed]
+        nc = h.NetCon(sec(0.5)._ref_v, cell.add_synapse("exc", cell.soma), sec=sec)
+        nc.threshold, nc.weight[0], nc.delay = -20, 0.4, float(rng.choice(delays))
+        relayed.append(nc)
+        from_detailed.append(nc)
+    times, gids = h.Vector(), h.Vector()
+    for gid, cell in enumerate(cells):
+        det = h.NetCon(cell.soma(0.5)._ref_v, None, sec=cell.soma)
+        det.threshold = -20
+        det.record(times, gids, gid)
+        keep.append(det)
+    stim_times = h.Vector()
+    relayed[0].record(stim_times)  # the user's record of a relayed source goes on
+    return cells, stims + detailed + keep, relayed, from_detailed, times, gids, stim_times
+
+
+def _run_mixed(paths, direct, cut_detailed=False, tstop=50.0):
+    cells, keep, relayed, from_detailed, times, gids, stim_times = _mixed_sources()
+    if cut_detailed:
+        for nc in from_detailed:
+            nc.weight[0] = 0.0
+    handle = neuron_ann.swap_to_ann(bundles=[paths[0]], direct_delivery=direct)
+    h.dt = 0.025
+    h.finitialize(-65)
+    h.continuerun(tstop)
+    out = _raster(times, gids), handle.stats(), len(relayed), stim_times.size()
+    neuron_ann.swap_back()
+    assert all(nc.syn() is not None and nc.active() for nc in relayed)
+    return out
+
+
+def test_direct_delivery_from_netstims_and_detailed_cells_gives_the_raster_of_neurons_queue(paths):
+    queued, stats_q, n_relayed, recorded_q = _run_mixed(paths, False)
+    direct, stats_d, _, recorded_d = _run_mixed(paths, True)
+    cut, _, _, _ = _run_mixed(paths, True, cut_detailed=True)
+    assert len(queued) > 50
+    assert [gid for gid, _ in direct] == [gid for gid, _ in queued]
+    assert np.allclose([t for _, t in direct], [t for _, t in queued], atol=1e-9)
+    assert cut != direct  # the detailed cells' events matter in the raster
+    (s_q,), (s_d,) = stats_q.values(), stats_d.values()
+    assert s_q["relayed_connections"] == 0 and s_d["relayed_connections"] == n_relayed
+    # one collector per source and delay fraction: 4 NetStims and 3 detailed cells, fractions 0, 0.5, 0.2345 and 1e-7 ms
+    assert s_d["relay_collectors"] <= 7 * 4 < n_relayed
+    assert recorded_d == recorded_q >= 10  # 10-15 events of that NetStim within 50 ms
+
+
+def test_relayed_weight_and_delay_changes_take_effect_at_finitialize(paths):
+    ball, _ = paths
+    cell = BallHH(gid=0)
+    stim = h.NetStim()
+    stim.start, stim.interval, stim.number, stim.noise = 0.3, 5.0, 3, 0
+    drive = h.NetCon(stim, cell.add_synapse("exc", cell.soma))
+    drive.weight[0], drive.delay = 0.5, 1.0
+    handle = neuron_ann.swap_to_ann(bundles=[ball], direct_delivery=True)
+    assert drive.syn() is None and not drive.active()
+    h.finitialize(-65)
+    h.continuerun(16)
+    first = handle.spike_times(cell)
+    assert len(first) == 3
+    drive.delay = 2.7  # a new delay fraction: a new collector
+    h.finitialize(-65)
+    h.continuerun(16)
+    # the events reach the row of t + 2.7 instead of t + 1: two exchange steps later (0.3 -> 3.0 falls in row 3, 1.3 in row 1)
+    assert np.allclose(handle.spike_times(cell), first + 2.0, atol=1e-9)
+    (stats,) = handle.stats().values()
+    assert stats["relayed_connections"] == 1 and stats["relay_collectors"] == 1
+    drive.weight[0] = 0.0
+    h.finitialize(-65)
+    h.continuerun(16)
+    assert len(handle.spike_times(cell)) == 0
+    neuron_ann.swap_back()
+    assert drive.active() and drive.delay == 2.7 and drive.syn() is not None

@@ -83,6 +83,7 @@ def test_direct_delivery_on_two_ranks_equals_one_rank(tmp_path):
                tmp_path / "two.json")
     assert one["direct_connections"] == [12]  # 6 cells x (gid-1, gid-2)
     assert two["direct_connections"] == [3, 3]  # per rank: its 3 cells' gid-2 links
+    assert one["relayed_connections"] == [1] and two["relayed_connections"] == [1, 0]  # the NetStim onto gid 0 (rank 0)
     expected = _expected_ring_raster(1.5)
     assert [g for _, g in one["raster"]] == [g for _, g in expected]
     assert all(abs(a[0] - b[0]) < 1e-9 for a, b in zip(one["raster"], expected))

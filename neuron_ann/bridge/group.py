@@ -4,7 +4,8 @@ Buffers are hoc Vectors allocated once (NMODL POINTERs point into them; they are
 resized) with numpy views for the step:
 
 - ``inputs`` [cells * sites]: summed NetCon weights per contact site (``ANNInput``), plus
-  the rows that direct delivery scheduled (``pending``, :mod:`neuron_ann.bridge.routes`);
+  the rows that direct delivery scheduled (``pending``) or counted (``relay``), see
+  :mod:`neuron_ann.bridge.routes`;
 - ``current`` [cells]: integral of the soma current sources over the interval (``ANNCurrent``);
 - ``v_from``, ``v_to``, ``t_spike`` [cells]: read by ``ANNSoma`` (which derives the last
   exchange time from t itself);
@@ -106,6 +107,7 @@ class TypeGroup:
         self.running = False
         self.routes = None  # Routes out of these cells (direct delivery), set at each finitialize
         self.pending = {}  # exchange row -> [(slots, weights)] scheduled by direct delivery
+        self.relay = None  # Relay onto these cells from other sources (direct delivery), made at the swap
         self._cvode = h.CVode()  # looked up once: h.CVode() costs about 6 us per exchange step
 
     # --- building -------------------------------------------------------------------
@@ -224,6 +226,8 @@ class TypeGroup:
                 seg.v = v0
         self.inputs[:] = 0.0
         self.current[:] = 0.0
+        if self.relay is not None:
+            self.relay.reset()
         self.emitted_cells.clear()
         self.emitted_times.clear()
         self.k = 0
@@ -251,6 +255,8 @@ class TypeGroup:
         self.k += 1
         t_k = self.k * self.dt_ms
         x = self.model.x
+        if self.relay is not None:  # direct delivery from other sources: counted up to now, due now or later
+            self.relay.drain(self)
         due = self.pending.pop(self.k, None)
         if due is not None:  # direct delivery: events truly arriving in [t_k, t_k+1)
             for slots, weights in due:
@@ -319,6 +325,9 @@ class TypeGroup:
         """Drop every NMODL object now (never leave them to the cyclic garbage collector)."""
         self.running = False
         self.routes = None
+        if self.relay is not None:
+            self.relay.release()
+            self.relay = None
         self.pending.clear()
         self.readouts.clear()
         self.clamps.clear()

@@ -1,4 +1,7 @@
-"""Direct delivery: spikes from swapped cells to synapses of swapped cells without NEURON's event queue.
+"""Direct delivery: events onto synapses of swapped cells without NEURON's event queue.
+
+:class:`Routes` carries the spikes of swapped cells; :class:`Relay` the events of every
+other source on this rank (NetStims, detailed cells), one collector per source.
 
 With ``swap_to_ann(direct_delivery=True)``, an active NetCon whose source is a swapped
 cell's soma and whose target is a synapse of a swapped cell (of a bundle with the same
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Routes"]
+__all__ = ["Routes", "Relay"]
 
 
 class Routes:
@@ -72,3 +75,142 @@ class Routes:
             mine = target == t
             if mine.any():
                 group.schedule(rows[mine], self.slot[index[mine]], self.weight[index[mine]])
+
+
+#: a delay within this of a multiple of the exchange step counts as that multiple (ms)
+_GRID_TOL_MS = 1e-9
+
+
+class Relay:
+    """Direct delivery onto one group's synapses from sources that are not swapped cells.
+
+    A NetCon from a NetStim (or any artificial cell or point process), or from the membrane
+    potential of a cell on this rank that is not swapped (or swapped with another exchange
+    step), loses its NEURON target as the NetCons of :class:`Routes` do. Instead, one collector
+    NetCon per source and per delay fraction (the NetCon's shortened delay ``d'``, as
+    ``m * dt + delta`` with ``0 <= delta < dt``) counts the source's events into one slot of
+    a buffer (an ``ANNInput``), with delay ``delta``: NEURON then queues one event per source
+    spike and delay fraction instead of one per NetCon. A count read at the exchange of row
+    ``j`` is an event that reached the collector before ``t_j - EXCHANGE_EPS_MS``; the same
+    event through the NetCon's capture (delay ``d'``) would have been read ``m`` exchanges
+    later, so the runtime adds each of that collector's NetCons' weights to row ``j + m``:
+    the rows of the capture, without the capture's event per NetCon.
+
+    Collectors are made at ``h.finitialize`` for the (source, delay fraction) pairs in use
+    and kept (switched off while unused); weights and delays are read there, as for
+    :class:`Routes`. Collector NetCons are NEURON objects of their own (``NetCon`` list).
+    """
+
+    def __init__(self, dt_ms: float):
+        self.dt_ms = float(dt_ms)
+        self.collectors = {}  # (source key, delta) -> (ANNInput, NetCon)
+        self._vec = None  # the count buffer (hoc Vector: the collectors' POINTERs point into it)
+        self.counts = np.zeros(0)
+        self.start = np.zeros(1, dtype=np.int64)
+        self.slot = np.zeros(0, dtype=np.int64)
+        self.weight = np.zeros(0)
+        self.offset = np.zeros(0, dtype=np.int64)
+        self.later = False  # some connection lands m > 0 exchanges after its count is read
+        self.count = 0
+
+    def split(self, delay: float) -> tuple[int, float]:
+        """``(m, delta)`` with ``delay = m * dt + delta``, ``0 <= delta < dt`` (delta 0 within 1e-9 ms of the grid)."""
+        m = int(np.floor(delay / self.dt_ms + _GRID_TOL_MS))
+        delta = delay - m * self.dt_ms
+        return m, (0.0 if delta < _GRID_TOL_MS else delta)
+
+    def build(self, links) -> None:
+        """Collectors and connections for ``links``: (source key, shortened delay, slot, weight) each;
+        a source key is the source object or (section, x) of a membrane-potential source."""
+        from neuron import h
+
+        groups, splits, alive = {}, {}, {}
+        for key, delay, slot, weight in links:
+            if isinstance(key, tuple):
+                if key not in alive:
+                    alive[key] = _exists(key[0])
+                if not alive[key]:
+                    continue  # its source section was deleted: the NetCon has no source, NEURON would deliver nothing
+            if delay not in splits:
+                splits[delay] = self.split(delay)
+            m, delta = splits[delay]
+            groups.setdefault((key, delta), []).append((slot, weight, m))
+        for pair in groups:
+            if pair not in self.collectors:
+                self.collectors[pair] = self._collector(h, *pair)
+        pairs = list(self.collectors)
+        self._vec = h.Vector(max(len(pairs), 1))
+        self.counts = self._vec.as_numpy()
+        slots, weights, offsets, sizes = [], [], [], []
+        for i, pair in enumerate(pairs):
+            cap, nc = self.collectors[pair]
+            h.setpointer(self._vec._ref_x[i], "acc", cap)
+            mine = groups.get(pair, [])
+            nc.active(bool(mine))
+            sizes.append(len(mine))
+            for slot, weight, m in mine:
+                slots.append(slot)
+                weights.append(weight)
+                offsets.append(m)
+        self.start = np.zeros(len(pairs) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=self.start[1:])
+        self.slot = np.asarray(slots, dtype=np.int64)
+        self.weight = np.asarray(weights, dtype=np.float64)
+        self.offset = np.asarray(offsets, dtype=np.int64)
+        self.later = bool(len(self.offset) and self.offset.max() > 0)
+        self.count = len(slots)
+
+    @staticmethod
+    def _collector(h, key, delta):
+        cap = h.ANNInput()
+        if isinstance(key, tuple):
+            sec, x = key
+            nc = h.NetCon(sec(x)._ref_v, cap, sec=sec)  # NEURON's existing detector: its threshold stays
+        else:
+            nc = h.NetCon(key, cap)
+        nc.delay = delta
+        nc.weight[0] = 1.0
+        return cap, nc
+
+    def drain(self, group) -> None:
+        """At ``group``'s exchange of row ``group.k``: add the counted events' weights to this row's
+        inputs, or schedule them ``m`` rows later."""
+        counts = self.counts
+        hit = np.flatnonzero(counts)
+        if hit.size == 0:
+            return
+        n = counts[hit]
+        counts[hit] = 0.0
+        first = self.start[hit]
+        size = self.start[hit + 1] - first
+        total = int(size.sum())
+        if total == 0:
+            return
+        index = np.repeat(first - (np.cumsum(size) - size), size) + np.arange(total)
+        weights = self.weight[index] * np.repeat(n, size)
+        slots = self.slot[index]
+        if not self.later:
+            np.add.at(group.inputs, slots, weights)
+            return
+        m = self.offset[index]
+        now = m == 0
+        np.add.at(group.inputs, slots[now], weights[now])
+        if not now.all():
+            later = ~now
+            group.schedule(group.k + m[later], slots[later], weights[later])
+
+    def reset(self) -> None:
+        self.counts[:] = 0.0
+
+    def release(self) -> None:
+        self.collectors.clear()
+        self._vec = None
+        self.counts = np.zeros(0)
+
+
+def _exists(sec) -> bool:
+    try:
+        sec.name()
+    except ReferenceError:  # "can't access a deleted section"
+        return False
+    return True

@@ -28,7 +28,7 @@ from .plan import (
     shifted_delay,
 )
 from .recordings import find_recordings, stopped_recordings
-from .routes import Routes
+from .routes import Relay, Routes
 
 __all__ = ["swap_to_ann", "swap_back", "SwapHandle", "active_swap"]
 
@@ -45,9 +45,9 @@ class _CapturedInput:
     """A user NetCon onto a swapped cell's synapse, retargeted onto an ANNInput capture (or, with
     direct delivery, left without a target): where it came from, where it feeds and its delays."""
 
-    __slots__ = ("group", "cell_index", "synapse", "user_delay", "set_delay", "site", "source")
+    __slots__ = ("group", "cell_index", "synapse", "user_delay", "set_delay", "site", "source", "relay")
 
-    def __init__(self, group, cell_index, synapse, user_delay, set_delay, site, source=None):
+    def __init__(self, group, cell_index, synapse, user_delay, set_delay, site, source=None, relay=None):
         self.group = group
         self.cell_index = cell_index
         self.synapse = synapse  # the user's synapse, put back by swap_back
@@ -55,6 +55,7 @@ class _CapturedInput:
         self.set_delay = set_delay  # the shortened delay the bridge gave it (ms)
         self.site = site  # the contact site it feeds
         self.source = source  # direct delivery: (source group, source cell index); else None (captured)
+        self.relay = relay  # direct delivery from another source (Relay): its source key; else None
 
     def label(self, nc) -> str:
         """``NetCon[3] (NetStim[0] -> AMPA_NMDA[2] of the swapped BallHH[0])``-style text."""
@@ -71,7 +72,8 @@ class SwapHandle:
 
     def __init__(self, groups, records, inputs, from_soma=None):
         self.groups = groups
-        self.direct_count = sum(1 for entry in inputs.values() if entry.source is not None)
+        self.relay_count = sum(1 for entry in inputs.values() if entry.relay is not None)
+        self.direct_count = sum(1 for entry in inputs.values() if entry.source is not None) + self.relay_count
         self._routes = {}  # source group -> its direct connections as read at the last finitialize
         self._records = records  # per group, per cell: CellRecord
         # NetCon name -> _CapturedInput. Keyed by name, not by the NetCon: the handle must not
@@ -147,6 +149,8 @@ class SwapHandle:
                 "model_load_seconds": g.model.load_seconds,
                 "providers": list(g.model.providers),
                 "direct_connections": g.routes.count if g.routes is not None else 0,
+                "relayed_connections": g.relay.count if g.relay is not None else 0,
+                "relay_collectors": sum(1 for _, nc in g.relay.collectors.values() if nc.active()) if g.relay is not None else 0,
             }
             for g in self.groups
         }
@@ -159,7 +163,8 @@ class SwapHandle:
                 f"{len(g.captures)} input captures, {len(g.current_probes)} current sources, providers {g.model.providers}"
             )
         if self.direct_count:
-            lines.append(f"  {self.direct_count} NetCons between swapped cells delivered directly (read at each h.finitialize)")
+            lines.append(f"  {self.direct_count - self.relay_count} NetCons between swapped cells and {self.relay_count} from other "
+                         "sources delivered directly (read at each h.finitialize)")
         return "\n".join(lines)
 
     def __repr__(self):
@@ -204,7 +209,7 @@ class SwapHandle:
             if entry is None:
                 continue
             nc.setpost(entry.synapse)
-            if entry.source is not None:
+            if entry.source is not None or entry.relay is not None:
                 nc.active(True)  # direct: it was active at the swap; having no target made it inactive
             if float(nc.delay) == entry.set_delay:
                 nc.delay = entry.user_delay  # else the user set a delay while swapped: it stays
@@ -240,6 +245,7 @@ class SwapHandle:
         thresholds = []
         mpi = mpi_ranks() > 1
         direct = []  # (source group, source cell, target group, slot, weight, delay)
+        relayed = {}  # target group -> [(source key, delay, slot, weight)]
         inputs = self._inputs
         # NetCon name -> whether its source is a swapped soma. A NetCon's source never changes
         # and hoc never reuses a name, so only NetCons new since the last check need preseg()
@@ -257,12 +263,16 @@ class SwapHandle:
             target = nc.syn()
             if target is None:
                 entry = inputs.get(name) if self.direct_count else None
-                if entry is not None and entry.source is not None:
+                if entry is not None and (entry.source is not None or entry.relay is not None):
                     g = entry.group
                     now = nc.delay
                     if mpi or now != entry.set_delay:
                         self._sync_delay(nc, entry, g, mpi, now)
-                    direct.append((*entry.source, g, entry.cell_index * g.n_sites + entry.site, float(nc.weight[0]), entry.set_delay))
+                    slot = entry.cell_index * g.n_sites + entry.site
+                    if entry.source is not None:
+                        direct.append((*entry.source, g, slot, float(nc.weight[0]), entry.set_delay))
+                    else:
+                        relayed.setdefault(g, []).append((entry.relay, entry.set_delay, slot, float(nc.weight[0])))
                 continue
             g = captures.get(target)
             if g is not None:
@@ -284,6 +294,9 @@ class SwapHandle:
         self._from_soma = from_soma
         self._thresholds = thresholds
         self._routes = self._make_routes(direct)
+        for g in self.groups:  # after the loop over NetCons: this makes collector NetCons
+            if g.relay is not None:
+                g.relay.build(relayed.get(g, []))
 
     def _make_routes(self, direct) -> dict:
         """Source group -> :class:`Routes` of its active direct connections."""
@@ -440,10 +453,12 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
         restorable: False skips recording the sections the swap deletes (their geometry and
             every mechanism value), which is about half of a swap's time for an L5PC; then
             :func:`swap_back` refuses, and the detailed cells come back only by rebuilding them.
-        direct_delivery: deliver the spikes of NetCons from a swapped cell to a synapse of a
-            swapped cell (bundles with the same exchange step) in the runtime, not through
-            NEURON's event queue, so connections between swapped cells cost about nothing per
-            event. Spike times and inputs are the same as without it; the differences: the
+        direct_delivery: deliver the events of NetCons onto swapped cells' synapses in the
+            runtime, not through NEURON's event queue: those from a swapped cell (bundles with
+            the same exchange step) cost NEURON nothing; those from any other source on this
+            rank (NetStims, detailed cells) cost one queued event per source spike (a collector
+            per source, see :class:`~neuron_ann.bridge.routes.Relay`) instead of one per
+            NetCon. Spike times and inputs are the same as without it; the differences: the
             weight and delay of those NetCons are read at each ``h.finitialize``, so a change
             made between two ``continuerun`` calls takes effect only at the next
             ``h.finitialize``; and while swapped they have no NEURON target, so NEURON reports
@@ -483,10 +498,15 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
             # they must reach the capture one exchange step early
             user = float(nc.delay)
             name = nc.hname()
-            source = _direct_source(plan.from_soma.get(name), plan, gp) if direct_delivery and nc.active() else None
-            nc.setpost(g.capture(index, site) if source is None else None)
+            source = relay = None
+            if direct_delivery and nc.active():
+                source = _direct_source(plan.from_soma.get(name), plan, gp)
+                relay = _relay_source(nc) if source is None else None
+            nc.setpost(g.capture(index, site) if source is None and relay is None else None)
             nc.delay = shifted_delay(user, g.dt_ms)
-            inputs[name] = entry = _CapturedInput(g, index, synapse, user, float(nc.delay), site)
+            inputs[name] = entry = _CapturedInput(g, index, synapse, user, float(nc.delay), site, relay=relay)
+            if relay is not None and g.relay is None:
+                g.relay = Relay(g.dt_ms)
             if source is not None:
                 direct.append((entry, *source))
         for index, source in gp.currents:
@@ -529,6 +549,18 @@ def _direct_source(source, plan, target_plan):
     if source is None or plan.groups[source[0]].bundle.dt_ms != target_plan.bundle.dt_ms:
         return None
     return source
+
+
+def _relay_source(nc):
+    """What a :class:`~neuron_ann.bridge.routes.Relay` collector watches for ``nc``: its source object
+    (a NetStim or other artificial cell or point process), or (section, x) of the membrane
+    potential it watches on this rank; None for a NetCon without a source here (a gid of
+    another rank, or none: ``nc.event``), which NEURON keeps delivering."""
+    pre = nc.pre()
+    if pre is not None:
+        return pre
+    seg = nc.preseg()
+    return None if seg is None else (seg.sec, seg.x)
 
 
 def swap_back() -> None:
