@@ -103,7 +103,9 @@ class Relay:
 
     def __init__(self, dt_ms: float):
         self.dt_ms = float(dt_ms)
-        self.collectors = {}  # (source key, delta) -> (ANNInput, NetCon)
+        self.sources = []  # source id -> source key: the source object, or (section, x) of a membrane potential
+        self._source_ids = {}
+        self.collectors = {}  # (source id, delta) -> (ANNInput, NetCon)
         self._vec = None  # the count buffer (hoc Vector: the collectors' POINTERs point into it)
         self.counts = np.zeros(0)
         self.start = np.zeros(1, dtype=np.int64)
@@ -113,52 +115,55 @@ class Relay:
         self.later = False  # some connection lands m > 0 exchanges after its count is read
         self.count = 0
 
-    def split(self, delay: float) -> tuple[int, float]:
-        """``(m, delta)`` with ``delay = m * dt + delta``, ``0 <= delta < dt`` (delta 0 within 1e-9 ms of the grid)."""
-        m = int(np.floor(delay / self.dt_ms + _GRID_TOL_MS))
-        delta = delay - m * self.dt_ms
-        return m, (0.0 if delta < _GRID_TOL_MS else delta)
+    def source_id(self, key) -> int:
+        """The id of a source key (made at the swap; the NetCon's entry keeps it)."""
+        if key not in self._source_ids:
+            self._source_ids[key] = len(self.sources)
+            self.sources.append(key)
+        return self._source_ids[key]
 
-    def build(self, links) -> None:
-        """Collectors and connections for ``links``: (source key, shortened delay, slot, weight) each;
-        a source key is the source object or (section, x) of a membrane-potential source."""
+    def split(self, delays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(m, delta)`` with ``delays = m * dt + delta``, ``0 <= delta < dt`` (delta 0 within 1e-9 ms of the grid)."""
+        m = np.floor(delays / self.dt_ms + _GRID_TOL_MS).astype(np.int64)
+        delta = delays - m * self.dt_ms
+        delta[delta < _GRID_TOL_MS] = 0.0
+        return m, delta
+
+    def build(self, ids, delays, slots, weights) -> None:
+        """Collectors and connections for the NetCons read at this finitialize: per NetCon its source
+        id, shortened delay (ms), input slot and weight."""
         from neuron import h
 
-        groups, splits, alive = {}, {}, {}
-        for key, delay, slot, weight in links:
-            if isinstance(key, tuple):
-                if key not in alive:
-                    alive[key] = _exists(key[0])
-                if not alive[key]:
-                    continue  # its source section was deleted: the NetCon has no source, NEURON would deliver nothing
-            if delay not in splits:
-                splits[delay] = self.split(delay)
-            m, delta = splits[delay]
-            groups.setdefault((key, delta), []).append((slot, weight, m))
-        for pair in groups:
+        ids = np.asarray(ids, dtype=np.int64)
+        delays, slots, weights = np.asarray(delays, dtype=np.float64), np.asarray(slots, dtype=np.int64), np.asarray(weights, dtype=np.float64)
+        if ids.size:
+            # a source section deleted since the swap: its NetCons have no source, NEURON would deliver nothing
+            alive = np.array([not isinstance(key, tuple) or _exists(key[0]) for key in self.sources])
+            if not alive.all():
+                keep = alive[ids]
+                ids, delays, slots, weights = ids[keep], delays[keep], slots[keep], weights[keep]
+        m, delta = self.split(delays)
+        deltas, delta_index = np.unique(delta, return_inverse=True)
+        codes, pair_of = np.unique(ids * max(len(deltas), 1) + delta_index, return_inverse=True)
+        pairs = [(int(c) // len(deltas), float(deltas[int(c) % len(deltas)])) for c in codes]
+        for pair in pairs:
             if pair not in self.collectors:
-                self.collectors[pair] = self._collector(h, *pair)
-        pairs = list(self.collectors)
-        self._vec = h.Vector(max(len(pairs), 1))
+                self.collectors[pair] = self._collector(h, self.sources[pair[0]], pair[1])
+        order_of = {pair: i for i, pair in enumerate(self.collectors)}
+        collector = np.array([order_of[pair] for pair in pairs], dtype=np.int64)[pair_of] if pairs else np.zeros(0, np.int64)
+        n = len(self.collectors)
+        self._vec = h.Vector(max(n, 1))
         self.counts = self._vec.as_numpy()
-        slots, weights, offsets, sizes = [], [], [], []
-        for i, pair in enumerate(pairs):
-            cap, nc = self.collectors[pair]
+        sizes = np.bincount(collector, minlength=n)
+        for i, (cap, nc) in enumerate(self.collectors.values()):
             h.setpointer(self._vec._ref_x[i], "acc", cap)
-            mine = groups.get(pair, [])
-            nc.active(bool(mine))
-            sizes.append(len(mine))
-            for slot, weight, m in mine:
-                slots.append(slot)
-                weights.append(weight)
-                offsets.append(m)
-        self.start = np.zeros(len(pairs) + 1, dtype=np.int64)
+            nc.active(bool(sizes[i]))
+        order = np.argsort(collector, kind="stable")
+        self.start = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(sizes, out=self.start[1:])
-        self.slot = np.asarray(slots, dtype=np.int64)
-        self.weight = np.asarray(weights, dtype=np.float64)
-        self.offset = np.asarray(offsets, dtype=np.int64)
+        self.slot, self.weight, self.offset = slots[order], weights[order], m[order]
         self.later = bool(len(self.offset) and self.offset.max() > 0)
-        self.count = len(slots)
+        self.count = len(self.slot)
 
     @staticmethod
     def _collector(h, key, delta):
@@ -176,18 +181,20 @@ class Relay:
         """At ``group``'s exchange of row ``group.k``: add the counted events' weights to this row's
         inputs, or schedule them ``m`` rows later."""
         counts = self.counts
-        hit = np.flatnonzero(counts)
+        hit = counts.nonzero()[0]
         if hit.size == 0:
             return
         n = counts[hit]
         counts[hit] = 0.0
         first = self.start[hit]
         size = self.start[hit + 1] - first
-        total = int(size.sum())
-        if total == 0:
-            return
-        index = np.repeat(first - (np.cumsum(size) - size), size) + np.arange(total)
-        weights = self.weight[index] * np.repeat(n, size)
+        if hit.size == 1:  # the usual case in small networks: one range, no index arithmetic
+            index = slice(int(first[0]), int(first[0] + size[0]))
+            weights = self.weight[index] * n[0]
+        else:
+            end = size.cumsum()
+            index = (first - (end - size)).repeat(size) + np.arange(int(end[-1]))
+            weights = self.weight[index] * n.repeat(size)
         slots = self.slot[index]
         if not self.later:
             np.add.at(group.inputs, slots, weights)
@@ -204,6 +211,8 @@ class Relay:
 
     def release(self) -> None:
         self.collectors.clear()
+        self.sources.clear()
+        self._source_ids.clear()
         self._vec = None
         self.counts = np.zeros(0)
 

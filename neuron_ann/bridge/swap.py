@@ -55,7 +55,7 @@ class _CapturedInput:
         self.set_delay = set_delay  # the shortened delay the bridge gave it (ms)
         self.site = site  # the contact site it feeds
         self.source = source  # direct delivery: (source group, source cell index); else None (captured)
-        self.relay = relay  # direct delivery from another source (Relay): its source key; else None
+        self.relay = relay  # direct delivery from another source: its source id in the group's Relay; else None
 
     def label(self, nc) -> str:
         """``NetCon[3] (NetStim[0] -> AMPA_NMDA[2] of the swapped BallHH[0])``-style text."""
@@ -245,7 +245,7 @@ class SwapHandle:
         thresholds = []
         mpi = mpi_ranks() > 1
         direct = []  # (source group, source cell, target group, slot, weight, delay)
-        relayed = {}  # target group -> [(source key, delay, slot, weight)]
+        relayed = {g: ([], [], [], []) for g in self.groups if g.relay is not None}  # source ids, delays, slots, weights
         inputs = self._inputs
         # NetCon name -> whether its source is a swapped soma. A NetCon's source never changes
         # and hoc never reuses a name, so only NetCons new since the last check need preseg()
@@ -272,7 +272,11 @@ class SwapHandle:
                     if entry.source is not None:
                         direct.append((*entry.source, g, slot, float(nc.weight[0]), entry.set_delay))
                     else:
-                        relayed.setdefault(g, []).append((entry.relay, entry.set_delay, slot, float(nc.weight[0])))
+                        ids, delays, slots, weights = relayed[g]
+                        ids.append(entry.relay)
+                        delays.append(entry.set_delay)
+                        slots.append(slot)
+                        weights.append(nc.weight[0])
                 continue
             g = captures.get(target)
             if g is not None:
@@ -294,9 +298,8 @@ class SwapHandle:
         self._from_soma = from_soma
         self._thresholds = thresholds
         self._routes = self._make_routes(direct)
-        for g in self.groups:  # after the loop over NetCons: this makes collector NetCons
-            if g.relay is not None:
-                g.relay.build(relayed.get(g, []))
+        for g, links in relayed.items():  # after the loop over NetCons: this makes collector NetCons
+            g.relay.build(*links)
 
     def _make_routes(self, direct) -> dict:
         """Source group -> :class:`Routes` of its active direct connections."""
@@ -501,12 +504,14 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
             source = relay = None
             if direct_delivery and nc.active():
                 source = _direct_source(plan.from_soma.get(name), plan, gp)
-                relay = _relay_source(nc) if source is None else None
+                key = _relay_source(nc) if source is None else None
+                if key is not None:
+                    if g.relay is None:
+                        g.relay = Relay(g.dt_ms)
+                    relay = g.relay.source_id(key)
             nc.setpost(g.capture(index, site) if source is None and relay is None else None)
             nc.delay = shifted_delay(user, g.dt_ms)
             inputs[name] = entry = _CapturedInput(g, index, synapse, user, float(nc.delay), site, relay=relay)
-            if relay is not None and g.relay is None:
-                g.relay = Relay(g.dt_ms)
             if source is not None:
                 direct.append((entry, *source))
         for index, source in gp.currents:
