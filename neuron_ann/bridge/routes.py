@@ -17,7 +17,8 @@ weight when the event is delivered): changes made during a run take effect at th
 ``h.finitialize``, as delay changes of every NetCon onto a swapped cell do. A NetCon without
 a target is inactive for NEURON, which ignores ``active()`` on it: while swapped these
 NetCons report ``active() == False`` and cannot be switched off that way (set the weight to
-0); ``swap_back`` makes them active again, as they were at the swap.
+0), and ``nc.event(t)`` on them delivers nothing; ``swap_back`` makes them active again, as
+they were at the swap. The same holds for the NetCons of :class:`Relay`.
 """
 
 from __future__ import annotations
