@@ -271,3 +271,22 @@ def test_relayed_weight_and_delay_changes_take_effect_at_finitialize(paths):
     assert len(handle.spike_times(cell)) == 0
     neuron_ann.swap_back()
     assert drive.active() and drive.delay == 2.7 and drive.syn() is not None
+
+
+def test_links_between_types_of_different_steps_are_relayed(tmp_path):
+    """BallHH at a 0.5 ms step, PVBasket at 1 ms: links between the two types cannot go through
+    Routes (one exchange step per connection), so they are relayed from the swapped soma; the
+    raster is NEURON's queue's."""
+    mixed = (tb.ballhh_bundle(tmp_path / "ball05.onnx", threshold=0.3, spike_offset_ms=0.3, dt_ms=0.5),
+             tb.pvbasket_bundle(tmp_path / "pv.onnx", threshold=0.3))
+    queued, _, network = _run(mixed, False)
+    del network
+    direct, stats, (cells, links, keep) = _run(mixed, True)
+    assert len(queued) > 100
+    assert [gid for gid, _ in direct] == [gid for gid, _ in queued]
+    assert np.allclose([t for _, t in direct], [t for _, t in queued], atol=1e-9)
+    between = sum(1 for link in links if type(link.preseg().sec.cell()) is not type(link.syn().get_segment().sec.cell()))
+    n_stims = 18  # one NetStim per cell
+    assert between > 0
+    assert sum(s["relayed_connections"] for s in stats.values()) == n_stims + between
+    assert sum(s["direct_connections"] for s in stats.values()) == len(links) - between

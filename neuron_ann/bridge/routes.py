@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .plan import SHIFT_MARK_MS
+
 __all__ = ["Routes", "Relay"]
 
 
@@ -79,7 +81,7 @@ class Routes:
 
 
 #: a delay within this of a multiple of the exchange step counts as that multiple (ms)
-_GRID_TOL_MS = 1e-9
+_GRID_TOL_MS = 1e-12
 
 
 class Relay:
@@ -89,7 +91,7 @@ class Relay:
     potential of a cell on this rank that is not swapped (or swapped with another exchange
     step), loses its NEURON target as the NetCons of :class:`Routes` do. Instead, one collector
     NetCon per source and per delay fraction (the NetCon's shortened delay ``d'``, as
-    ``m * dt + delta`` with ``0 <= delta < dt``) counts the source's events into one slot of
+    ``m * dt + delta`` with ``delta`` in ``[mark, dt + mark)``, see :meth:`split`) counts the source's events into one slot of
     a buffer (an ``ANNInput``), with delay ``delta``: NEURON then queues one event per source
     spike and delay fraction instead of one per NetCon. A count read at the exchange of row
     ``j`` is an event that reached the collector before ``t_j - EXCHANGE_EPS_MS``; the same
@@ -124,10 +126,14 @@ class Relay:
         return self._source_ids[key]
 
     def split(self, delays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(m, delta)`` with ``delays = m * dt + delta``, ``0 <= delta < dt`` (delta 0 within 1e-9 ms of the grid)."""
-        m = np.floor(delays / self.dt_ms + _GRID_TOL_MS).astype(np.int64)
-        delta = delays - m * self.dt_ms
-        delta[delta < _GRID_TOL_MS] = 0.0
+        """``(m, delta)`` with ``delays = m * dt + delta`` for shortened delays (the user's less one step,
+        plus SHIFT_MARK_MS): ``delta`` keeps that mark, so the collector receives each event at the
+        same offset from the exchange grid as the capture would (a user delay on the grid gives
+        ``delta`` = the mark, never 0: an event at exactly an exchange time goes to the same row
+        as through the capture). ``delta`` is rounded to 1e-12 ms so that equal delays share one
+        collector."""
+        m = np.maximum(np.floor((delays - SHIFT_MARK_MS) / self.dt_ms + _GRID_TOL_MS), 0).astype(np.int64)
+        delta = np.round(delays - m * self.dt_ms, 12)
         return m, delta
 
     def build(self, ids, delays, slots, weights) -> None:
