@@ -46,14 +46,19 @@ def _random_network(seed, n_ball=12, n_pv=6):
         link.delay = float(rng.choice([1.0, 1.5, 2.0, 1.2345, 3.0 + 1e-7]))
         links.append(link)
         keep.append(syn)
-    recorders = []
-    times, gids = h.Vector(), h.Vector()
+    times, gids, recorders = _record_spikes(cells)
+    return cells, links, keep + recorders, times, gids
+
+
+def _record_spikes(cells):
+    """(times, gids, detectors): every cell's soma spikes recorded with its index as gid."""
+    times, gids, detectors = h.Vector(), h.Vector(), []
     for gid, cell in enumerate(cells):
         det = h.NetCon(cell.soma(0.5)._ref_v, None, sec=cell.soma)
         det.threshold = -20
         det.record(times, gids, gid)
-        recorders.append(det)
-    return cells, links, keep + recorders, times, gids
+        detectors.append(det)
+    return times, gids, detectors
 
 
 def _raster(times, gids):
@@ -204,12 +209,8 @@ def _mixed_sources(seed=5, n_ball=10, n_detailed=3):
         nc.threshold, nc.weight[0], nc.delay = -20, 0.4, float(rng.choice(delays))
         relayed.append(nc)
         from_detailed.append(nc)
-    times, gids = h.Vector(), h.Vector()
-    for gid, cell in enumerate(cells):
-        det = h.NetCon(cell.soma(0.5)._ref_v, None, sec=cell.soma)
-        det.threshold = -20
-        det.record(times, gids, gid)
-        keep.append(det)
+    times, gids, detectors = _record_spikes(cells)
+    keep += detectors
     stim_times = h.Vector()
     relayed[0].record(stim_times)  # the user's record of a relayed source goes on
     return cells, stims + detailed + keep, relayed, from_detailed, times, gids, stim_times

@@ -188,8 +188,6 @@ def test_input_regimes_and_concatenation():
     assert both.event_netcon[0][len(a.event_ticks[0]) :].min(initial=3) >= 3  # the second part's own NetCons
 
 
-
-
 def test_stationary_drive_scales_vary_the_total_drive_and_leave_other_inputs_alone():
     from neuron_ann.dataset.inputs import draw_input
 
@@ -226,6 +224,8 @@ def test_stationary_drive_scales_vary_the_total_drive_and_leave_other_inputs_alo
         assert a.summary == b.summary and all(np.array_equal(x, y) for x, y in zip(a.event_ticks, b.event_ticks))
         np.testing.assert_array_equal(a.current_na, b.current_na)
     assert regimes == {"stationary", "modulated", "steady_current"}
+
+
 def test_held_out_plan_repeats_the_first_window_at_the_end():
     from neuron_ann.validate import held_out_input
 

@@ -467,7 +467,8 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
             ``h.finitialize``; and while swapped they have no NEURON target, so NEURON reports
             them inactive and ignores ``active()`` on them (set the weight to 0 to cut one;
             NetCons inactive at the swap stay with NEURON), and ``nc.event(t)`` on them
-            delivers nothing (NetCons without a source, made for ``nc.event``, stay with NEURON). See :mod:`neuron_ann.bridge.routes`.
+            delivers nothing (NetCons without a source, made for ``nc.event``, stay with
+            NEURON). See :mod:`neuron_ann.bridge.routes`.
 
     Returns:
         A :class:`SwapHandle`; use it as a context manager to swap back on exit.
