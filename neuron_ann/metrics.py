@@ -3,7 +3,9 @@
 - spike-clipped voltage ``vc = min(v, -55 mV)``; ``VE = 1 - var(vc_true - vc_pred) / var(vc_true)``;
   ``RMSE(vc)`` in mV; VE of the unclipped trace;
 - spikes: upward crossings of -20 mV, matched one-to-one within +/-2 ms; precision,
-  recall, F1 and mean absolute timing error of matched spikes;
+  recall, F1 and mean absolute timing error of matched spikes; the coincidence factor
+  (matches beyond those a train at the predicted rate would get by chance, see
+  :func:`coincidence_factor`);
 - drift: VE and F1 in consecutive windows (10 s by default);
 - f-I: firing rates per injected current, compared point by point.
 """
@@ -23,6 +25,7 @@ __all__ = [
     "spike_times_from_prob",
     "match_spikes",
     "spike_metrics",
+    "coincidence_factor",
     "voltage_metrics",
     "drift_windows",
     "compare_fi",
@@ -133,6 +136,32 @@ def spike_metrics(t_true, t_pred, window_ms: float = MATCH_WINDOW_MS) -> dict:
         "n_pred": int(len(t_pred)),
         "n_matched": n_match,
     }
+
+
+def coincidence_factor(t_true, t_pred, duration_ms: float, window_ms: float = MATCH_WINDOW_MS, n_matched: int | None = None) -> float:
+    """Coincidence factor Gamma of Kistler, Gerstner & van Hemmen (1997, Neural Comput 9:1015),
+    in the form of Jolivet et al. (2008, J Neurosci Methods 169:417): the matched spikes beyond
+    the ``2 nu window N_true`` that a Poisson train at the predicted rate ``nu`` would match by
+    chance, over the mean spike count, normalised by ``1 - 2 nu window`` so that a perfect
+    prediction scores 1 and one that knows only the rate scores about 0.
+
+    Matches are :func:`match_spikes`' one-to-one pairs within ``window_ms`` (the F1 window;
+    Jolivet et al. used 4 ms), or ``n_matched`` when given. Chance is reckoned for a train of
+    constant rate, so a predicted rate that rises and falls with the true one (bursts, input
+    that changes within the run) raises Gamma too. With no spikes on either side
+    Gamma is 1; it is nan where ``2 nu window >= 1`` (a rate at which chance matches all).
+    """
+    n_true, n_pred = len(t_true), len(t_pred)
+    if n_true + n_pred == 0:
+        return 1.0
+    if duration_ms <= 0:
+        raise ValueError(f"duration_ms must be positive, got {duration_ms}")
+    if n_matched is None:
+        n_matched = len(match_spikes(t_true, t_pred, window_ms))
+    chance = 2.0 * (n_pred / duration_ms) * window_ms
+    if chance >= 1.0:
+        return float("nan")
+    return float((n_matched - chance * n_true) / (0.5 * (n_true + n_pred)) / (1.0 - chance))
 
 
 def drift_windows(v_true, v_pred, t_true_spikes, t_pred_spikes, dt_ms: float, window_ms: float = 10_000.0) -> list[dict]:

@@ -105,7 +105,7 @@ def evaluate_predictions(meta: dict, sims: list[dict], y: np.ndarray, threshold:
             t_pred.append(metrics.spike_times(y[b, :, v_col], dt, offset + dt))
         offset += n * dt + 10 * metrics.MATCH_WINDOW_MS  # keep simulations apart for matching
     t_true, t_pred = np.concatenate(t_true), np.concatenate(t_pred)
-    out = trace_metrics(v_true, v_pred, t_true, t_pred)
+    out = trace_metrics(v_true, v_pred, t_true, t_pred, duration_ms=len(v_true) * dt)
     out["spike_threshold"] = threshold
     out["simulated_s"] = len(v_true) * dt * 1e-3
     out["rate_true_hz"] = len(t_true) / max(out["simulated_s"], 1e-9)
@@ -141,10 +141,13 @@ def evaluate_predictions(meta: dict, sims: list[dict], y: np.ndarray, threshold:
     return out
 
 
-def trace_metrics(v_true, v_pred, t_true, t_pred) -> dict:
-    """Voltage metrics of two traces on the surrogate's step grid and ``spike_*`` metrics of two spike-time lists (ms)."""
+def trace_metrics(v_true, v_pred, t_true, t_pred, duration_ms: float) -> dict:
+    """Voltage metrics of two traces on the surrogate's step grid and ``spike_*`` metrics of two
+    spike-time lists (ms) over ``duration_ms``, the coincidence factor among them."""
     out = metrics.voltage_metrics(v_true, v_pred)
-    out.update({f"spike_{k}": v for k, v in metrics.spike_metrics(t_true, t_pred).items()})
+    spikes = metrics.spike_metrics(t_true, t_pred)
+    spikes["coincidence_factor"] = metrics.coincidence_factor(t_true, t_pred, duration_ms, n_matched=spikes["n_matched"])
+    out.update({f"spike_{k}": v for k, v in spikes.items()})
     return out
 
 
@@ -167,7 +170,7 @@ def regime_metrics(v_true, v_pred, t_true, t_pred, plan: dict, dt_ms: float) -> 
 
         vt, vp = np.asarray(v_true)[steps], np.asarray(v_pred)[steps]
         ct, cp = metrics.clip(vt), metrics.clip(vp)
-        out[regime] = {"parts": len(parts), **trace_metrics(vt, vp, inside(t_true), inside(t_pred)),
+        out[regime] = {"parts": len(parts), **trace_metrics(vt, vp, inside(t_true), inside(t_pred), len(steps) * dt_ms),
                        "clipped_mean_true_mv": float(ct.mean()), "clipped_mean_pred_mv": float(cp.mean()),
                        "clipped_sd_true_mv": float(ct.std()), "clipped_sd_pred_mv": float(cp.std())}
     return out
@@ -341,7 +344,7 @@ def reference_metrics(source, config, drawn, reference: dict, window_ms: float =
         start = time.perf_counter()
         sim = simulate_one(source, cfg, 0, drawn=varied)
         pair = (reference["v"], sim["v"], reference["spike_times_ms"], sim["spike_times_ms"])
-        m = {"description": description, **trace_metrics(*pair), "neuron_wall_s": round(time.perf_counter() - start, 3)}
+        m = {"description": description, **trace_metrics(*pair, len(reference["v"]) * config.dt_ms), "neuron_wall_s": round(time.perf_counter() - start, 3)}
         if window_ms:
             m["drift"] = window_drift(*pair, config.dt_ms, window_ms, repeated)
         if plan is not None:
@@ -413,6 +416,8 @@ def format_metrics(m: dict) -> str:
         f"  spike precision/recall   {m['spike_precision']:.4f} / {m['spike_recall']:.4f}",
         f"  spike F1 (+/-2 ms)       {m['spike_f1']:.4f}",
         f"  timing error (matched)   {m['spike_timing_error_ms']:.3f} ms",
+        f"  coincidence factor       {m['spike_coincidence_factor']:.4f}  (1: every spike timed; 0: no better than "
+        "a train at the predicted rate)",
     ]
     if "drift_windows" in m:
         lines.append(f"  drift: {m['drift_windows']} windows, min VE {m['drift_ve_min']:.4f}, min F1 {m['drift_f1_min']:.4f}")
@@ -443,17 +448,21 @@ def _regime_lines(m: dict) -> list[str]:
         return []
     refs = {name: r["by_regime"] for name, r in m.get("references", {}).items() if "by_regime" in r}
     part_s = m["held_out_plan"]["part_ms"] / 1000.0
-    lines = [f"  by input regime (parts of {part_s:g} s): VE clipped / spike F1"
+    lines = [f"  by input regime (parts of {part_s:g} s): VE clipped / spike F1 / coincidence factor"
              + "".join(f";  {_REFERENCE_LABELS.get(name, name)}" for name in refs)]
     for regime, r in m["by_regime"].items():
-        row = f"    {regime:<15}{r['parts']:>3} parts  {r['ve_clipped']:7.4f} / {r['spike_f1']:.4f}"
-        row += "".join(f";  {by[regime]['ve_clipped']:7.4f} / {by[regime]['spike_f1']:.4f}" for by in refs.values())
+        row = f"    {regime:<15}{r['parts']:>3} parts  {_regime_cell(r)}"
+        row += "".join(f";  {_regime_cell(by[regime])}" for by in refs.values())
         lines.append(row)
         if "clipped_sd_true_mv" in r:
             lines.append(f"{'':22}clipped v mean / s.d. NEURON {r['clipped_mean_true_mv']:.1f} / {r['clipped_sd_true_mv']:.1f} mV, "
                          f"surrogate {r['clipped_mean_pred_mv']:.1f} / {r['clipped_sd_pred_mv']:.1f} mV; "
                          f"spikes {r['spike_n_true']} / {r['spike_n_pred']}")
     return lines
+
+
+def _regime_cell(r: dict) -> str:
+    return f"{r['ve_clipped']:7.4f} / {r['spike_f1']:.4f} / {r['spike_coincidence_factor']:.3f}"
 
 
 _REFERENCE_LABELS = {"binned_input": "binned input", "neuron_half_dt": "NEURON dt/2"}

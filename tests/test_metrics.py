@@ -60,6 +60,33 @@ def test_no_spikes_anywhere_is_perfect():
     assert metrics.spike_metrics([1.0], [])["f1"] == 0.0
 
 
+def test_coincidence_factor_by_hand():
+    # 4 true and 4 predicted spikes in 1000 ms, 2 matched within 2 ms: a train at 4 spikes/s
+    # would match 2 * 0.004 * 2 * 4 = 0.064 by chance; (2 - 0.064) / 4 / (1 - 0.016)
+    true, pred = [10.0, 20.0, 30.0, 50.0], [10.5, 11.0, 21.9, 35.0]
+    assert metrics.coincidence_factor(true, pred, 1000.0) == pytest.approx((2 - 0.064) / 4 / 0.984)
+    assert metrics.coincidence_factor(true, true, 1000.0) == pytest.approx(1.0)
+    assert metrics.coincidence_factor([], [], 1000.0) == 1.0
+    assert metrics.coincidence_factor(true, [], 1000.0) == pytest.approx(0.0)
+    assert np.isnan(metrics.coincidence_factor(true, np.arange(300.0), 1000.0))  # 2 nu window = 1.2
+
+
+def test_coincidence_factor_separates_timing_from_rate():
+    """A train at the right rate but independent of the true one scores about 0 even where its F1
+    is far from 0; the true train jittered within the window scores about 1."""
+    rng = np.random.default_rng(3)
+    duration = 200_000.0
+    true = np.sort(rng.uniform(0, duration, 4000))  # 20 Hz
+    rate_only = np.sort(rng.uniform(0, duration, 4000))
+    jittered = np.sort(true + rng.uniform(-1.0, 1.0, true.size))
+    f1_rate_only = metrics.spike_metrics(true, rate_only)["f1"]
+    assert 0.05 < f1_rate_only < 0.12  # chance matches within +/-2 ms at 20 Hz: about 8 %
+    assert abs(metrics.coincidence_factor(true, rate_only, duration)) < 0.02
+    assert metrics.coincidence_factor(true, jittered, duration) > 0.98
+    half = np.sort(np.concatenate([true[::2], rate_only[1::2]]))  # every other spike timed
+    assert metrics.coincidence_factor(true, half, duration) == pytest.approx(0.5, abs=0.03)
+
+
 def test_spike_times_from_prob_midpoints():
     p = np.array([0.0, 0.9, 0.1, 0.6])
     assert metrics.spike_times_from_prob(p, 1.0, 0.5).tolist() == [1.5, 3.5]

@@ -14,7 +14,8 @@ from neuron_ann.validate import binned_input, held_out_input, reference_metrics
 from tiny_bundles import ballhh_bundle
 
 SITES = [{"section": "soma", "x": 0.5, "kind": "exc", "path_distance_um": 0.0}, {"section": "soma", "x": 0.5, "kind": "inh", "path_distance_um": 0.0}]
-KEYS = {"description", "ve_clipped", "rmse_clipped_mv", "ve_unclipped", "spike_f1", "spike_precision", "spike_recall", "spike_timing_error_ms", "spike_n_true", "spike_n_pred"}
+KEYS = {"description", "ve_clipped", "rmse_clipped_mv", "ve_unclipped", "spike_f1", "spike_precision", "spike_recall", "spike_timing_error_ms", "spike_n_true", "spike_n_pred",
+        "spike_coincidence_factor"}
 
 
 def _held_out(dt_ms, sites=SITES, seed=3):
@@ -34,7 +35,7 @@ def test_binned_reference_is_exact_when_the_step_is_neurons_step():
     binned = refs["binned_input"]
     assert binned["spike_n_true"] > 10 and sum(len(t) for t in drawn.event_ticks) > 10  # a test with spikes and events
     assert binned["ve_clipped"] == 1.0 and binned["ve_unclipped"] == 1.0 and binned["rmse_clipped_mv"] == 0.0
-    assert binned["spike_f1"] == 1.0 and binned["spike_timing_error_ms"] == 0.0
+    assert binned["spike_f1"] == 1.0 and binned["spike_timing_error_ms"] == 0.0 and binned["spike_coincidence_factor"] == 1.0
     assert refs["neuron_half_dt"]["ve_clipped"] < 1.0  # another dt is another trace
 
 
@@ -94,6 +95,10 @@ def test_metrics_by_input_regime():
     assert by["stationary"]["parts"] == 2 and by["stationary"]["ve_clipped"] == 1.0 and by["stationary"]["spike_f1"] == 1.0
     assert by["stationary"]["spike_n_true"] == 3 and abs(by["stationary"]["spike_timing_error_ms"] - 0.7 / 3) < 1e-12
     assert by["steady_current"]["parts"] == 1 and by["steady_current"]["ve_clipped"] < 0.01 and by["steady_current"]["spike_f1"] == 0.0
+    # coincidence factor over each regime's own duration: 3 of 3 matched in 200 ms; 0 of 2 in 100 ms,
+    # where one predicted spike in 100 ms would match 2 * 0.01 * 2 ms * 2 = 0.08 true spikes by chance
+    assert abs(by["stationary"]["spike_coincidence_factor"] - 1.0) < 1e-12
+    assert abs(by["steady_current"]["spike_coincidence_factor"] - (-0.08 / 1.5 / 0.96)) < 1e-12
     flat = by["steady_current"]  # level and fluctuation of each clipped trace over that regime's parts
     assert abs(flat["clipped_mean_pred_mv"] + 65.0) < 1e-9 and flat["clipped_sd_pred_mv"] == 0.0
     assert abs(flat["clipped_sd_true_mv"] - np.minimum(v_true[100:200], -55.0).std()) < 1e-9
@@ -135,3 +140,18 @@ def test_compare_bundles_reports_what_validate_reports_from_one_cached_neuron_ru
     mtime = cached[0].stat().st_mtime_ns
     again = subprocess.run(cmd[:-1], capture_output=True, text=True, check=True).stdout  # reuses the cached run
     assert cached[0].stat().st_mtime_ns == mtime and again.count("=====") == 1
+    # examples/spike_timing.py on the same cached run: its closed loop is validate's
+    timing = [sys.executable, str(root / "examples" / "spike_timing.py"), "--seconds", "5", "--cache", str(tmp_path / "cache"),
+              "--thresholds", "0.5", shipped]
+    out = subprocess.run(timing, capture_output=True, text=True, check=True).stdout
+    assert cached[0].stat().st_mtime_ns == mtime
+    rows = {line.split(":")[0][3:]: line for line in out.splitlines() if line.startswith("== ")}
+    assert set(rows) == {"closed loop", "sampled", "true spikes fed back", "threshold 0.5"}
+
+    def number(row, label):
+        return float(row.split(label)[1].split(",")[0].split()[0])
+
+    assert f"{expected['spike_n_pred']} spikes" in rows["closed loop"]
+    assert abs(number(rows["closed loop"], " F1 ") - expected["spike_f1"]) < 5e-4
+    assert abs(number(rows["closed loop"], "coincidence factor ") - expected["spike_coincidence_factor"]) < 5e-4
+    assert rows["threshold 0.5"].split(":")[1] == rows["closed loop"].split(":")[1]  # the step model feeds back p > 0.5 too
