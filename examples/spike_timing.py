@@ -1,20 +1,20 @@
 """Where a surrogate's spikes fall against NEURON's on held-out input, and why.
 
-    python examples/spike_timing.py [--seconds S] [--cache DIR] BUNDLE.onnx
+    python examples/spike_timing.py [--seconds S] [--cache DIR] [--thresholds T,T,...] BUNDLE.onnx
 
 On the held-out input of ``neuron-ann validate`` (seed 12345, S seconds, 100 by default;
-NEURON's run cached like ``examples/compare_bundles.py`` does) it prints, for the bundle run
-three ways on its own step model:
+NEURON's run cached like ``examples/compare_bundles.py`` does) it runs the bundle's step
+model in each of these ways:
 
 - ``closed loop``: as in NEURON (its own previous spike fed back);
-- ``true spikes fed back``: NEURON's previous-step spike fed back instead, so that a wrong
-  spike of its own cannot throw the next ones off (feedback models only);
-- ``threshold T``, with ``--thresholds T,T,...``: spikes above ``T`` instead of the
-  bundle's threshold, emitted and fed back alike (the step model feeds back ``p > 0.5``);
 - ``sampled``: each step spikes with the probability the spike output means once the
   cross-entropy's class weight is undone (``p / (p + w (1 - p))``, ``w`` the training's
   ``spike_pos_weight``; seed 1), instead of above the bundle's threshold: a rate error that
-  comes only from the threshold goes away there.
+  comes only from the threshold goes away there;
+- ``true spikes fed back``: NEURON's previous-step spike fed back instead, so that a wrong
+  spike of its own cannot throw the next ones off (feedback models only);
+- ``threshold T``, with ``--thresholds T,T,...``: spikes above ``T`` instead of the
+  bundle's threshold, emitted and fed back alike (the step model feeds back ``p > 0.5``).
 
 For each: spike counts, F1, the coincidence factor (``neuron_ann.metrics.coincidence_factor``)
 overall and per input regime, and the count of predicted-minus-true spike time differences
@@ -42,6 +42,8 @@ def run(bundle, x, mode: str, true_spikes: np.ndarray) -> tuple:
     state = {name: np.zeros([1, *shape], np.float32) for name, _, shape in states}
     outputs = ["y"] + [out for _, out, _ in states]
     columns = [o["kind"] for o in meta["outputs"]]
+    if "spike_prob" not in columns:
+        raise SystemExit(f"{meta['cell_type']['name']} bundle has no spike output; this script looks at spike outputs.")
     v_col, s_col = columns.index("soma_v"), columns.index("spike_prob")
     w = float(meta["provenance"]["training"]["model"].get("spike_pos_weight", 1.0))
     rng = np.random.default_rng(1)
