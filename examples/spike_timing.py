@@ -31,43 +31,37 @@ from compare_bundles import CACHE, held_out  # noqa: E402  (the cached NEURON ru
 
 from neuron_ann import metrics  # noqa: E402
 from neuron_ann.bundle import load  # noqa: E402
-from neuron_ann.validate import make_session, regime_metrics, state_shapes_of  # noqa: E402
+from neuron_ann.validate import make_session, predict, regime_metrics  # noqa: E402
 
 
 def run(bundle, x, mode: str, true_spikes: np.ndarray) -> tuple:
     """Soma v and spike steps of the step model over ``x`` [T, n_inputs] (after its warm-up)."""
     meta = bundle.meta
-    session = make_session(bundle.model_bytes, 1)
-    states = state_shapes_of(meta)
-    state = {name: np.zeros([1, *shape], np.float32) for name, _, shape in states}
-    outputs = ["y"] + [out for _, out, _ in states]
     columns = [o["kind"] for o in meta["outputs"]]
     if "spike_prob" not in columns:
         raise SystemExit(f"{meta['cell_type']['name']} bundle has no spike output; this script looks at spike outputs.")
     v_col, s_col = columns.index("soma_v"), columns.index("spike_prob")
     w = float(meta["provenance"]["training"]["model"].get("spike_pos_weight", 1.0))
     rng = np.random.default_rng(1)
-    zero = np.zeros((1, x.shape[1]), np.float32)
-    v, spiked = np.empty(len(x)), np.zeros(len(x), bool)
-    for k in range(-int(meta["warmup_steps"]), len(x)):
-        if mode == "true spikes fed back" and k >= 1:
-            state["fb_in"][0, 1] = true_spikes[k - 1]
-        y, *new = session.run(outputs, {"x": zero if k < 0 else x[k : k + 1], **state})
-        state = {name: value for (name, _, _), value in zip(states, new)}
-        p = float(y[0, s_col])
+    spiked = np.zeros(len(x), bool)
+
+    def spike(p: float) -> bool:
         if mode == "sampled":
-            spike = rng.random() < p / (p + w * (1.0 - p))
-            if "fb_in" in state:
-                state["fb_in"][0, 1] = float(spike)
-        elif mode.startswith("threshold "):
-            spike = p > float(mode.split()[1])
-            if "fb_in" in state:
-                state["fb_in"][0, 1] = float(spike)
-        else:
-            spike = p > float(meta["spike_threshold"])
-        if k >= 0:
-            v[k], spiked[k] = y[0, v_col], spike
-    return v, spiked
+            return rng.random() < p / (p + w * (1.0 - p))
+        if mode.startswith("threshold "):
+            return p > float(mode.split()[1])
+        return p > float(meta["spike_threshold"])
+
+    def feedback(k, y):  # fed back at the next step instead of the step model's own p > 0.5
+        spiked[k] = spike(float(y[0, s_col]))
+        return true_spikes[k] if mode == "true spikes fed back" else spiked[k]
+
+    has_feedback = any(s["input"] == "fb_in" for s in meta["state"])
+    hook = feedback if has_feedback and mode != "closed loop" else None
+    y = predict(make_session(bundle.model_bytes, 1), meta, x[None], spike_feedback=hook)[0]
+    if hook is None:  # nothing fed back differs: the spikes follow from the outputs
+        spiked[:] = [spike(float(p)) for p in y[:, s_col]]
+    return y[:, v_col], spiked
 
 
 def main() -> None:
@@ -89,7 +83,7 @@ def main() -> None:
     print(f"{args.bundle}: {args.seconds:g} s of held-out input, NEURON {len(t_true)} spikes")
     for mode in modes:
         v, spiked = run(bundle, sim["x"].astype(np.float32), mode, true_spikes)
-        t_pred = (np.flatnonzero(spiked) + 0.5) * dt  # the step's middle, as the bridge emits them
+        t_pred = metrics.spike_times_from_prob(spiked, dt, 0.5)  # at the step's middle, as the bridge emits them
         m = metrics.spike_metrics(t_true, t_pred)
         gamma = metrics.coincidence_factor(t_true, t_pred, len(v) * dt, n_matched=m["n_matched"])
         print(f"== {mode}: {m['n_pred']} spikes, F1 {m['f1']:.3f}, coincidence factor {gamma:.3f}, "

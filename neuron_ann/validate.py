@@ -53,8 +53,15 @@ def state_shapes_of(meta: dict):
     return [(s["input"], s["output"], list(s["shape"])) for s in meta["state"]]
 
 
-def predict(session, meta: dict, x) -> np.ndarray:
-    """Run the bundle's step model over ``x`` [batch, T, n_inputs] from zero state after its warm-up."""
+def predict(session, meta: dict, x, spike_feedback=None) -> np.ndarray:
+    """Run the bundle's step model over ``x`` [batch, T, n_inputs] from zero state after its warm-up.
+
+    ``spike_feedback(k, y)``, for a feedback model: called after each step ``k >= 0`` with its
+    output rows ``y`` [batch, n_outputs]; what it returns ([batch], 0 or 1) replaces the spike
+    the step model feeds back to itself at the next step (column 1 of its ``fb`` state, where
+    it puts ``p > 0.5``; see :mod:`neuron_ann.training.export`)."""
+    from .training.export import FEEDBACK_STATE
+
     x = np.asarray(x, np.float32)
     batch, steps, n_in = x.shape
     states = state_shapes_of(meta)
@@ -67,6 +74,8 @@ def predict(session, meta: dict, x) -> np.ndarray:
         state = {i: value for (i, _, _), value in zip(states, new)}
         if k >= 0:
             ys[:, k] = y
+            if spike_feedback is not None:
+                state[FEEDBACK_STATE[0]][:, 1] = spike_feedback(k, y)
     return ys
 
 
