@@ -65,15 +65,20 @@ def _raster(times, gids):
     return sorted(zip(np.array(gids).astype(int).tolist(), np.array(times).tolist()))
 
 
-def _run(paths, direct, seed=3, tstop=60.0):
-    cells, links, keep, times, gids = _random_network(seed)
-    handle = neuron_ann.swap_to_ann(bundles=list(paths), direct_delivery=direct)
+def _swap_and_run(bundles, direct, times, gids, tstop):
+    """Swap, run ``tstop`` ms, swap back: the raster recorded in (times, gids) and the swap's stats."""
+    handle = neuron_ann.swap_to_ann(bundles=list(bundles), direct_delivery=direct)
     h.dt = 0.025
     h.finitialize(-65)
     h.continuerun(tstop)
-    raster = _raster(times, gids)
-    stats = handle.stats()
+    raster, stats = _raster(times, gids), handle.stats()
     neuron_ann.swap_back()
+    return raster, stats
+
+
+def _run(paths, direct, seed=3, tstop=60.0):
+    cells, links, keep, times, gids = _random_network(seed)
+    raster, stats = _swap_and_run(paths, direct, times, gids, tstop)
     return raster, stats, (cells, links, keep)
 
 
@@ -221,14 +226,9 @@ def _run_mixed(paths, direct, cut_detailed=False, tstop=50.0):
     if cut_detailed:
         for nc in from_detailed:
             nc.weight[0] = 0.0
-    handle = neuron_ann.swap_to_ann(bundles=[paths[0]], direct_delivery=direct)
-    h.dt = 0.025
-    h.finitialize(-65)
-    h.continuerun(tstop)
-    out = _raster(times, gids), handle.stats(), len(relayed), stim_times.size()
-    neuron_ann.swap_back()
+    raster, stats = _swap_and_run(paths[:1], direct, times, gids, tstop)
     assert all(nc.syn() is not None and nc.active() for nc in relayed)
-    return out
+    return raster, stats, len(relayed), stim_times.size()
 
 
 def test_direct_delivery_from_netstims_and_detailed_cells_gives_the_raster_of_neurons_queue(paths):
