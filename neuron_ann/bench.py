@@ -117,7 +117,8 @@ def build_network(bundle, n_cells: int, connectivity: float, seed: int = 1, link
 def timed_run(tstop: float, handle=None) -> dict:
     """``h.finitialize`` then ``h.continuerun(tstop)``, timed: init_seconds (finitialize),
     wall_seconds (both); with a swap ``handle``, the run's own ONNX Runtime and bridge seconds
-    (step 0, in finitialize, excluded), steps, providers and direct (from swapped cells) and relayed (from other sources) connections of its first type."""
+    (step 0, in finitialize, excluded), steps, providers, direct (from swapped cells) and relayed (from other sources) connections
+    and the bytes of numbers the surrogate keeps per cell, of its first type."""
     from neuron import h
 
     t0 = time.perf_counter()
@@ -130,7 +131,7 @@ def timed_run(tstop: float, handle=None) -> dict:
         stats = next(iter(handle.stats().values()))
         result["ort_seconds"] = stats["ort_seconds"] - at_init["ort_seconds"]
         result["bridge_seconds"] = stats["bridge_seconds"] - at_init["bridge_seconds"]
-        for key in ("steps", "providers", "direct_connections", "relayed_connections"):
+        for key in ("steps", "providers", "direct_connections", "relayed_connections", "state_bytes_per_cell"):
             result[key] = stats[key]
     return result
 
@@ -161,6 +162,7 @@ def run_one(bundle_path: str, n_cells: int, mode: str, tstop: float, connectivit
     t0 = time.perf_counter()
     bundle, cells, keep = prepare_network(bundle_path, n_cells, connectivity, seed, link_weight_scale)
     result = {"mode": mode, "cells": n_cells, "build_seconds": time.perf_counter() - t0}
+    result["rss_built_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # the detailed network, before any swap
     h.tstop = tstop
     spikes = h.Vector()
     gids = h.Vector()
@@ -211,7 +213,7 @@ def bench_command(args) -> int:
     print(f"neuron-ann bench: {bundle_path}, {args.tstop:g} ms simulated, connectivity {args.connectivity:g}, "
           f"medians of {args.repeats} runs, each in a fresh process" + (", direct delivery" if args.direct else ""))
     header = (f"{'cells':>6} {'NEURON s':>10} {'ANN s':>8} {'speedup':>8} {'init s':>7} {'ORT s':>8} {'bridge s':>9} {'rest s':>8} "
-              f"{'load s':>7} {'RSS NEURON MB':>14} {'RSS ANN MB':>11}  note")
+              f"{'load s':>7} {'RSS NEURON MB':>14} {'RSS built MB':>13} {'RSS ANN MB':>11} {'state KB':>9}  note")
     print(header)
     neuron_cache = {}  # NEURON subset size -> its runs, shared by the rows that scale the same subset
     for n in args.cells:
@@ -244,6 +246,8 @@ def bench_command(args) -> int:
             "bridge_us_per_step": 1e6 * bridge / max(ann_runs[0]["steps"], 1),
             "peak_rss_mb_neuron": max(r["peak_rss_mb"] for r in neuron_runs),
             "peak_rss_mb_ann": max(r["peak_rss_mb"] for r in ann_runs),
+            "peak_rss_mb_built": max(r["rss_built_mb"] for r in ann_runs),
+            "state_kb_per_cell": ann_runs[0]["state_bytes_per_cell"] / 1024.0,
             "providers": ann_runs[0]["providers"],
             "direct_connections": ann_runs[0]["direct_connections"],
             "relayed_connections": ann_runs[0]["relayed_connections"],
@@ -252,12 +256,14 @@ def bench_command(args) -> int:
         rows.append(row)
         print(f"{n:>6} {neuron_wall:>10.3f} {ann_wall:>8.3f} {row['speedup']:>8.1f} {init:>7.3f} {ort:>8.3f} {bridge:>9.3f} "
               f"{row['rest_seconds']:>8.3f} {row['model_load_seconds']:>7.3f} {row['peak_rss_mb_neuron']:>14.0f} "
-              f"{row['peak_rss_mb_ann']:>11.0f}  {note}", flush=True)
+              f"{row['peak_rss_mb_built']:>13.0f} {row['peak_rss_mb_ann']:>11.0f} {row['state_kb_per_cell']:>9.1f}  {note}", flush=True)
     if rows:
         print(f"providers: {rows[0]['providers']}")
     print("ANN s: h.finitialize and the run; init s: h.finitialize (the bridge's checks of every NetCon, the surrogates' "
           "step 0); ORT s: ONNX Runtime time in the run; bridge s: the bridge's own Python time per exchange step; rest: "
-          "NEURON (remaining somas' steps, event delivery). load s: model load, not in ANN s.")
+          "NEURON (remaining somas' steps, event delivery). load s: model load, not in ANN s. RSS: peak resident memory of the "
+          "NEURON run, of the surrogate run once its detailed network was built (before the swap) and at its end; state KB: "
+          "the numbers the surrogate keeps per cell (step model state and input rows, the bridge's buffers).")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"bundle": str(bundle_path), "tstop_ms": args.tstop, "connectivity": args.connectivity,

@@ -35,3 +35,13 @@ def test_bench_reports_neuron_and_surrogate_times(tmp_path, neuron_state, direct
     n_sites = len(load_bundle(bundle_path).meta["sites"])
     assert [r["relayed_connections"] for r in rows] == ([2 * n_sites, 4 * n_sites] if direct else [0, 0])
     assert "scaled x2" in proc.stdout
+    # memory: the detailed network's peak before the swap, and the numbers kept per cell: float32 state and
+    # input row of the step model, float64 input per contact site, current, v (two), spike time, and the two
+    # (empty, one-element) readout buffers of the whole group
+    meta = load_bundle(bundle_path).meta
+    n_state = sum(math.prod(s["shape"]) for s in meta["state"])
+    for row in rows:
+        assert 0 < row["peak_rss_mb_built"] <= row["peak_rss_mb_ann"]
+        n = row["cells"]
+        expected = 4 * (n_state + load_bundle(bundle_path).n_inputs) + 8 * (n_sites + 4) + 8 * 2 / n
+        assert row["state_kb_per_cell"] * 1024 == pytest.approx(expected, rel=1e-12), row["state_kb_per_cell"]

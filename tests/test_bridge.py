@@ -334,6 +334,50 @@ def test_unrestorable_swap_runs_the_same_and_refuses_swap_back(pv_path):
     assert len(runs[0]) > 0 and np.array_equal(runs[0], runs[1])
 
 
+def _section_state(cell) -> dict:
+    """Every section of ``cell`` as psection() reports it, with objects replaced by their names."""
+    out = {}
+    for sec in cell.all:
+        ps = sec.psection()
+        morphology = dict(ps["morphology"])
+        for key in ("parent", "trueparent"):
+            morphology[key] = str(morphology[key])
+        out[sec.name()] = {
+            "nseg": ps["nseg"], "Ra": ps["Ra"], "cm": ps["cm"], "morphology": morphology,
+            "density_mechs": ps["density_mechs"], "ions": ps["ions"],
+            "point_processes": {k: sorted(pp.hname() for pp in v) for k, v in ps["point_processes"].items()},
+        }
+    return out
+
+
+def test_swap_back_restores_every_value_of_an_l5pc():
+    """An L5PC (3-d morphology, channel densities that vary along its dendrites, calcium ions) swapped and
+    swapped back is, after h.finitialize, the same in every section, segment and value as before."""
+    from neuron_ann.cells import L5PC
+
+    cell = L5PC()
+    cell.add_synapse("exc", cell.apic[10], 0.3)
+    cell.dend[3].insert("hh")  # an edit swap_back must keep
+    cell.apic[20](0.5).gIhbar_Ih = 1e-3  # one segment unlike its neighbours
+    celsius, h.celsius = h.celsius, 34.0  # the shipped L5PC bundle's temperature
+    try:
+        h.finitialize(-70)
+        before = _section_state(cell)
+        assert any(len(s["morphology"]["pts3d"]) for s in before.values())
+        with neuron_ann.swap_to_ann([cell]) as handle:
+            assert [s for s in h.allsec() if s.cell() is cell] == [cell.soma]
+            # the design's memory aim: at most 16 KB of numbers kept per swapped cell
+            (stats,) = handle.stats().values()
+            assert stats["state_bytes_per_cell"] <= 16 * 1024, stats
+        h.finitialize(-70)
+        after = _section_state(cell)
+    finally:
+        h.celsius = celsius
+    assert sorted(after) == sorted(before)
+    for name in before:
+        assert after[name] == before[name], name
+
+
 def test_swap_twice_and_swap_back_without_swap():
     with pytest.raises(SwapError, match="no swap is in effect"):
         neuron_ann.swap_back()

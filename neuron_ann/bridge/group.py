@@ -110,6 +110,13 @@ class TypeGroup:
         self.relay = None  # Relay onto these cells from other sources (direct delivery), made at the swap
         self._cvode = h.CVode()  # looked up once: h.CVode() costs about 6 us per exchange step
 
+    def state_bytes(self) -> int:
+        """Bytes of the per-cell numbers this group keeps for its cells: the step model's arrays
+        (:meth:`~neuron_ann.runtime.step.StepModel.host_bytes`) and the bridge's buffers (inputs
+        per contact site, injected current, soma v, spike times, readouts)."""
+        vectors = (self._inputs_vec, self._current_vec, self._v_from_vec, self._v_to_vec, self._t_spike_vec, self._ro_from_vec, self._ro_to_vec)
+        return self.model.host_bytes() + 8 * int(sum(v.size() for v in vectors))
+
     # --- building -------------------------------------------------------------------
     def capture(self, cell_index: int, site: int):
         """The ANNInput that sums events for (cell, site), created on first use."""

@@ -139,7 +139,8 @@ class SwapHandle:
         raise KeyError(f"{cell!r} was not swapped by this handle.")
 
     def stats(self) -> dict:
-        """Exchange steps, ONNX Runtime seconds and the bridge's own seconds, per cell type."""
+        """Exchange steps, ONNX Runtime seconds, the bridge's own seconds and the bytes of numbers kept
+        per cell (``TypeGroup.state_bytes``), per cell type."""
         return {
             g.type_name: {
                 "cells": g.n_cells,
@@ -151,6 +152,7 @@ class SwapHandle:
                 "direct_connections": g.routes.count if g.routes is not None else 0,
                 "relayed_connections": g.relay.count if g.relay is not None else 0,
                 "relay_collectors": sum(1 for _, nc in g.relay.collectors.values() if nc.active()) if g.relay is not None else 0,
+                "state_bytes_per_cell": g.state_bytes() / g.n_cells,
             }
             for g in self.groups
         }

@@ -183,6 +183,17 @@ class StepModel:
             for value, array in zip(self._sets[self._phase], self.state):
                 value.update_inplace(array)
 
+    def host_bytes(self) -> int:
+        """Bytes of this model's per-cell arrays in host memory: the state (both bound sets when
+        bound on the CPU), the input rows and, when bound, the output rows."""
+        arrays = list(self.state) + [self.x]
+        if self._bindings is not None:
+            if self._device == "cpu":
+                arrays += [a for arrays_ in self._host_buffers for a in arrays_]
+            if not self.cuda_graph:
+                arrays.append(self._y)
+        return int(sum(a.nbytes for a in arrays))
+
     def state_arrays(self) -> list:
         """The current state as host arrays [n_cells, *shape] (copied back from the device when bound)."""
         if self._bindings is None:
