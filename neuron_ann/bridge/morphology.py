@@ -4,9 +4,9 @@ Per deleted section: name, parent and connection points, nseg, L/diam or 3-d poi
 cm, density mechanisms with per-segment values, ion values; per point process on it: its
 mechanism, location and PARAMETER values (NEURON resets them when an unlocated point
 process is located again); and which attributes of the cell held the section.
-Per-segment values are kept as one float where every segment has the same value (the
-usual case) and as a float64 array otherwise; 3-d points as one array: an L5PC's record
-takes about 0.3 MB instead of the 1.7 MB that lists of Python floats took.
+A deleted section's numbers are kept in float64 arrays (its mechanism and ion values in
+one, laid out by a tuple that sections with the same mechanisms share; its 3-d points in
+another), not in lists of Python floats, which took about 1.7 MB per L5PC.
 """
 
 from __future__ import annotations
@@ -59,8 +59,28 @@ class SectionRecord:
     pt3d: np.ndarray  # (n, 4): x, y, z, diam; n may be 0
     Ra: float
     cm: float | np.ndarray  # per_segment
-    mechanisms: dict  # mechanism -> PARAMETER -> per_segment
-    ions: dict  # ion -> variable -> per_segment
+    inserted: tuple  # density mechanisms to insert, in order
+    layout: tuple  # (mechanism, variable) per block of nseg values; mechanism "" for an ion's variable (on the segment)
+    values: np.ndarray  # float64, len(layout) * nseg
+
+
+_SHARED: dict = {}  # one object per distinct ``inserted`` or ``layout`` tuple
+
+
+def _shared(value: tuple) -> tuple:
+    return _SHARED.setdefault(value, value)
+
+
+def _flat_values(sec) -> tuple[tuple, tuple, np.ndarray]:
+    """(inserted, layout, values) of ``sec`` for a :class:`SectionRecord`."""
+    mechs, ions = mechanism_values(sec)
+    layout, flat = [], []
+    for owner, table in ((True, mechs), (False, ions)):
+        for name, variables in table.items():
+            for var, record in variables.items():
+                layout.append((name if owner else "", var))
+                flat += segment_values(record, sec.nseg)
+    return _shared(tuple(mechs)), _shared(tuple(layout)), np.array(flat, dtype=np.float64)
 
 
 @dataclass
@@ -151,8 +171,13 @@ def _is_section_list(value) -> bool:
     return type(value).__name__ == "HocObject" and value.hname().startswith("SectionList[")
 
 
+def _pt3d(sec) -> np.ndarray:
+    points = [(sec.x3d(i), sec.y3d(i), sec.z3d(i), sec.diam3d(i)) for i in range(int(sec.n3d()))]
+    return np.array(points, dtype=np.float64) if points else np.empty((0, 4))
+
+
 def _record_section(sec) -> SectionRecord:
-    mechs, ions = mechanism_values(sec)
+    inserted, layout, values = _flat_values(sec)
     parent_seg = sec.parentseg()
     return SectionRecord(
         name=relative_name(sec),
@@ -162,11 +187,12 @@ def _record_section(sec) -> SectionRecord:
         nseg=sec.nseg,
         L=sec.L,
         diam=per_segment([float(seg.diam) for seg in sec]),
-        pt3d=np.array([(sec.x3d(i), sec.y3d(i), sec.z3d(i), sec.diam3d(i)) for i in range(int(sec.n3d()))], dtype=np.float64).reshape(-1, 4),
+        pt3d=_pt3d(sec),
         Ra=sec.Ra,
         cm=per_segment([float(seg.cm) for seg in sec]),
-        mechanisms=mechs,
-        ions=ions,
+        inserted=inserted,
+        layout=layout,
+        values=values,
     )
 
 
@@ -225,14 +251,15 @@ def restore_cell(cell, record: CellRecord, soma) -> None:
         sec.Ra = rec.Ra
         for seg, c in zip(sec, segment_values(rec.cm, rec.nseg)):
             seg.cm = c
-        _restore_mechanisms(sec, rec.mechanisms)
-        for ion, vars_ in rec.ions.items():
-            for var, values in vars_.items():
-                for seg, value in zip(sec, segment_values(values, sec.nseg)):
-                    try:
-                        setattr(seg, var, value)
-                    except (AttributeError, TypeError, ValueError):
-                        pass
+        for mech in rec.inserted:
+            sec.insert(mech)
+        values = rec.values.reshape(len(rec.layout), rec.nseg).tolist() if rec.layout else []
+        for (mech, var), block in zip(rec.layout, values):
+            for seg, value in zip(sec, block):
+                try:
+                    setattr(getattr(seg, mech) if mech else seg, var, value)
+                except (AttributeError, TypeError, ValueError):
+                    pass  # read-only or array variables are recomputed at finitialize
     for pp, name, x, params in record.point_processes:
         pp.loc(by_name[name](x))
         for key, value in params.items():

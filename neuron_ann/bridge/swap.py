@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 
@@ -547,8 +548,18 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
     _refuse_stopped_recordings(handle, recorders)
     for g in groups:
         g.reset_stats()  # stats count the user's runs only
+    _return_freed_memory()
     log.info(handle.report())
     return handle
+
+
+def _return_freed_memory() -> None:
+    """Hand the heap memory the deleted sections freed back to the system (glibc's ``malloc_trim``;
+    elsewhere nothing): 300 swapped L5PC kept about 0.9 MB of resident memory per cell without it."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (AttributeError, OSError):
+        pass
 
 
 def _direct_source(source, plan, target_plan):
