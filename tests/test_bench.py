@@ -45,3 +45,29 @@ def test_bench_reports_neuron_and_surrogate_times(tmp_path, neuron_state, direct
         n = row["cells"]
         expected = 4 * (n_state + load_bundle(bundle_path).n_inputs) + 8 * (n_sites + 4) + 8 * 2 / n
         assert row["state_kb_per_cell"] * 1024 == pytest.approx(expected, rel=1e-12), row["state_kb_per_cell"]
+
+
+def test_memory_example_reports_each_stage(tmp_path):
+    """examples/memory.py on 3 L5PC cells: resident and peak memory per stage, and the numbers kept per cell
+    (more than the step model's float32 state and inputs and a float64 per contact site; at most the design's 16 KB)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, str(root / "examples" / "memory.py"), "3", "--tstop", "5"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    rows = {}
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if parts and parts[0] in ("built", "swapped", "ran"):
+            rows[parts[0]] = [float(p) for p in parts[-3:]]
+    assert list(rows) == ["built", "swapped", "ran"]
+    for current, peak, _ in rows.values():
+        assert 0 < current <= peak
+    assert rows["built"][1] <= rows["swapped"][1] <= rows["ran"][1]  # the peak never falls
+    kb = float(proc.stdout.split("keeps per cell: ")[1].split()[0])
+    from neuron_ann.bench import _default_bundle
+
+    bundle = load_bundle(_default_bundle())
+    n_state = sum(math.prod(s["shape"]) for s in bundle.meta["state"])
+    assert (4 * (n_state + bundle.n_inputs) + 8 * len(bundle.meta["sites"])) / 1024 < kb <= 16

@@ -1,0 +1,85 @@
+"""Resident memory of a swapped network, stage by stage.
+
+    python examples/memory.py [N] [--tstop MS] [--not-restorable]
+    python examples/memory.py N --reuse B
+
+Builds ``neuron-ann bench``'s network of N cells of the shipped L5PC bundle's type (300 by
+default: one synapse per contact site, NetStim inputs), then prints the process's resident
+memory (VmRSS, Linux) and its peak so far after building, after ``swap_to_ann()`` and after a
+run of ``--tstop`` ms, with the numbers the surrogate keeps per cell
+(``SwapHandle.stats()["state_bytes_per_cell"]``). What the swap adds beyond the built network
+is its records for ``swap_back`` (none with ``--not-restorable``) and a transient in NEURON
+while sections are deleted; NEURON keeps most of the deleted cells' memory for reuse, so
+resident memory after the swap stays near that of the built detailed network. With
+``--reuse B`` it instead builds B batches of N detailed cells one after another, deleting all
+but each batch's somas before the next (as a swap does), and prints resident memory after each
+build and each deletion: how much of a deleted cell's memory NEURON reuses for the next.
+"""
+import argparse
+import resource
+
+from neuron import h
+
+from neuron_ann.bench import _default_bundle, prepare_network
+from neuron_ann.bridge import swap_to_ann
+
+
+def resident_mb() -> tuple[float, float]:
+    """(current, peak) resident memory of this process in MB."""
+    with open("/proc/self/status") as f:
+        current = next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024.0
+    return current, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def reuse(n: int, batches: int) -> None:
+    import ctypes
+
+    from neuron_ann import mechanisms
+    from neuron_ann.bench import _cell_class
+    from neuron_ann.bundle import load
+
+    mechanisms.load()
+    cls = _cell_class(load(_default_bundle()).meta)
+    print(f"{resident_mb()[0]:.0f} MB resident before building")
+    kept = []
+    for batch in range(batches):
+        cells = [cls() for _ in range(n)]
+        built = resident_mb()[0]
+        for cell in cells:
+            for sec in [s for s in cell.all if s != cell.soma]:
+                h.delete_section(sec=sec)
+        ctypes.CDLL(None).malloc_trim(0)  # as swap_to_ann does
+        kept += cells
+        print(f"batch {batch}: {built:.0f} MB with {n} cells built, {resident_mb()[0]:.0f} MB after deleting all but their somas")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("cells", nargs="?", type=int, default=300)
+    ap.add_argument("--tstop", type=float, default=100.0)
+    ap.add_argument("--not-restorable", action="store_true", help="swap_to_ann(restorable=False)")
+    ap.add_argument("--reuse", type=int, metavar="B", help="build and delete B batches of N cells instead (no swap)")
+    args = ap.parse_args()
+    if args.reuse:
+        reuse(args.cells, args.reuse)
+        return
+    start = resident_mb()[0]
+    bundle, cells, keep = prepare_network(_default_bundle(), args.cells, 0.0)
+    rows = [("built", *resident_mb())]
+    handle = swap_to_ann(bundles=[bundle], threads=1, restorable=not args.not_restorable)
+    rows.append(("swapped", *resident_mb()))
+    h.tstop = args.tstop
+    h.finitialize(-65)
+    h.continuerun(args.tstop)
+    rows.append((f"ran {args.tstop:g} ms", *resident_mb()))
+    (stats,) = handle.stats().values()
+    print(f"{args.cells} {bundle.meta['cell_type']['name']} cells (restorable={not args.not_restorable}); "
+          f"{start:.0f} MB resident before building")
+    print(f"{'stage':<14} {'resident MB':>12} {'peak MB':>9} {'MB per cell':>12}")
+    for stage, current, peak in rows:
+        print(f"{stage:<14} {current:>12.0f} {peak:>9.0f} {(current - start) / args.cells:>12.2f}")
+    print(f"numbers the surrogate keeps per cell: {stats['state_bytes_per_cell'] / 1024:.1f} KB")
+
+
+if __name__ == "__main__":
+    main()
