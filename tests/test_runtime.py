@@ -87,6 +87,10 @@ def test_io_binding_matches_plain_steps(name):
     plain = StepModel(b, 7, providers="CPUExecutionProvider", threads=1, io_binding=False)
     bound = StepModel(b, 7, providers="CPUExecutionProvider", threads=1, io_binding=True)
     assert bound.io_binding and not plain.io_binding
+    # host memory: float32 state and input rows; bound, also two sets of state buffers and the output rows
+    n_state = sum(int(np.prod(s["shape"])) for s in b.meta["state"])
+    assert plain.host_bytes() == 4 * 7 * (n_state + b.n_inputs)
+    assert bound.host_bytes() == 4 * 7 * (3 * n_state + b.n_inputs + b.n_outputs)
     rng = np.random.default_rng(3)
     for model in (plain, bound):
         model.reset()

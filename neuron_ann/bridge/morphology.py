@@ -6,7 +6,7 @@ mechanism, location and PARAMETER values (NEURON resets them when an unlocated p
 process is located again); and which attributes of the cell held the section.
 A deleted section's numbers are kept in float64 arrays (its mechanism and ion values in
 one, laid out by a tuple that sections with the same mechanisms share; its 3-d points in
-another), not in lists of Python floats, which took about 1.7 MB per L5PC.
+another), not in lists of Python floats: 0.45 MB per L5PC instead of 1.5 MB.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from neuron import h, nrn
 
 from ..celltools import relative_name
 
-__all__ = ["SectionRecord", "CellRecord", "per_segment", "segment_values", "save_cell", "restore_cell", "point_process_params", "soma_mechanisms", "quiet_ions", "mechanism_values", "inserted_mechanisms"]
+__all__ = ["SectionRecord", "CellRecord", "save_cell", "restore_cell", "point_process_params", "soma_mechanisms", "quiet_ions", "mechanism_values", "inserted_mechanisms"]
 
 
 def point_process_params(pp) -> dict:

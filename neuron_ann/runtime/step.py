@@ -184,12 +184,11 @@ class StepModel:
                 value.update_inplace(array)
 
     def host_bytes(self) -> int:
-        """Bytes of this model's per-cell arrays in host memory: the state (both bound sets when
-        bound on the CPU), the input rows and, when bound, the output rows."""
+        """Bytes of this model's per-cell arrays in host memory: the state, the input rows and, when
+        bound, both sets of host state buffers and the output rows (device memory not counted)."""
         arrays = list(self.state) + [self.x]
         if self._bindings is not None:
-            if self._device == "cpu":
-                arrays += [a for arrays_ in self._host_buffers for a in arrays_]
+            arrays += [a for buffers in self._host_buffers for a in buffers]
             if not self.cuda_graph:
                 arrays.append(self._y)
         return int(sum(a.nbytes for a in arrays))
