@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -30,6 +31,8 @@ __all__ = [
     "trace_metrics",
     "window_drift",
     "reference_metrics",
+    "reference_runs",
+    "simulate_runs",
     "regime_metrics",
     "binned_input",
     "REFERENCE_VARIANTS",
@@ -340,20 +343,74 @@ def _half_dt_variant(config, drawn):
 REFERENCE_VARIANTS = {"binned_input": _binned_variant, "neuron_half_dt": _half_dt_variant}
 
 
-def reference_metrics(source, config, drawn, reference: dict, window_ms: float = 0.0, repeated: int = 0, plan: dict | None = None) -> dict:
-    """NEURON against NEURON on the same held-out input: each of :data:`REFERENCE_VARIANTS` is
-    simulated and scored against ``reference`` (the NEURON run of ``config`` and ``drawn`` that the
-    surrogate is scored against) with the surrogate's metrics, per-window drift included when
-    ``window_ms`` is given and per input regime when ``plan`` is. ``drawn`` is not changed."""
+_RUNS: list = []  # (source, config, drawn) of simulate_runs, inherited by its forked workers
+
+
+def _timed_run(index: int) -> tuple:
     from .dataset.generate import simulate_one
 
+    source, config, drawn = _RUNS[index]
+    start = time.perf_counter()
+    sim = simulate_one(source, config, 0, drawn=drawn)
+    return sim, time.perf_counter() - start
+
+
+def simulate_runs(runs: list, processes: int = 1) -> list:
+    """``(sim, wall seconds)`` of each NEURON run ``(source, config, drawn)``, in order; with
+    ``processes`` > 1 in that many forked processes, the runs with the most NEURON steps first
+    (the runs are independent and deterministic, so the results do not depend on it). Ctrl-C
+    stops them all."""
+    global _RUNS
+    _RUNS = list(runs)
+    try:
+        processes = max(1, min(int(processes), len(_RUNS)))
+        if processes == 1:
+            return [_timed_run(i) for i in range(len(_RUNS))]
+        import multiprocessing
+
+        order = sorted(range(len(_RUNS)), key=lambda i: -_RUNS[i][1].n_steps * _RUNS[i][1].ticks_per_step)
+        pool = multiprocessing.get_context("fork").Pool(processes)
+        try:
+            done = pool.map(_timed_run, order, chunksize=1)
+            pool.close()
+            out = [None] * len(order)
+            for i, result in zip(order, done):
+                out[i] = result
+            return out
+        except BaseException:
+            pool.terminate()
+            raise
+        finally:
+            pool.join()
+    finally:
+        _RUNS = []
+
+
+def reference_runs(source, config, drawn) -> dict:
+    """Name -> ((source, config, input) of the NEURON run, description) for each of :data:`REFERENCE_VARIANTS`."""
     out = {}
     for name, variant in REFERENCE_VARIANTS.items():
         cfg, varied, description = variant(config, drawn)
-        start = time.perf_counter()
-        sim = simulate_one(source, cfg, 0, drawn=varied)
+        out[name] = ((source, cfg, varied), description)
+    return out
+
+
+def reference_metrics(source, config, drawn, reference: dict, window_ms: float = 0.0, repeated: int = 0, plan: dict | None = None,
+                      sims: dict | None = None) -> dict:
+    """NEURON against NEURON on the same held-out input: each of :data:`REFERENCE_VARIANTS` is
+    simulated and scored against ``reference`` (the NEURON run of ``config`` and ``drawn`` that the
+    surrogate is scored against) with the surrogate's metrics, per-window drift included when
+    ``window_ms`` is given and per input regime when ``plan`` is. ``drawn`` is not changed.
+    ``sims`` (name -> (sim, wall seconds), from :func:`simulate_runs` of :func:`reference_runs`)
+    gives runs already made."""
+    runs = reference_runs(source, config, drawn)
+    if sims is None:
+        sims = dict(zip(runs, simulate_runs([run for run, _ in runs.values()])))
+    out = {}
+    for name, (_, description) in runs.items():
+        sim, wall_s = sims[name]
         pair = (reference["v"], sim["v"], reference["spike_times_ms"], sim["spike_times_ms"])
-        m = {"description": description, **trace_metrics(*pair, len(reference["v"]) * config.dt_ms), "neuron_wall_s": round(time.perf_counter() - start, 3)}
+        m = {"description": description, **trace_metrics(*pair, len(reference["v"]) * config.dt_ms), "neuron_wall_s": round(wall_s, 3)}
         if window_ms:
             m["drift"] = window_drift(*pair, config.dt_ms, window_ms, repeated)
         if plan is not None:
@@ -388,7 +445,6 @@ def score_held_out(bundle, sim: dict, plan: dict, source, config) -> dict:
 
 def validate_command(args) -> int:
     from .bundle import load
-    from .dataset.generate import simulate_one
 
     bundle = load(args.bundle)
     meta = bundle.meta
@@ -399,15 +455,18 @@ def validate_command(args) -> int:
         raise DatasetError(f"seed {args.seed} is the training seed of this bundle; pass another --seed for held-out input.")
     source = source_for(meta)
     config, drawn, plan = held_out_input(gen, int(args.seed), float(args.sim_seconds))
-    start = time.perf_counter()
-    sim = simulate_one(source, config, 0, drawn=drawn)
-    gen_s = time.perf_counter() - start
+    references = reference_runs(source, config, drawn) if getattr(args, "references", False) else {}
+    runs = [(source, config, drawn)] + [run for run, _ in references.values()]
+    processes = getattr(args, "processes", None) or os.cpu_count() or 1
+    print(f"simulating {len(runs)} NEURON run(s) of {float(args.sim_seconds):g} s in {min(processes, len(runs))} process(es)", flush=True)
+    (sim, gen_s), *reference_sims = simulate_runs(runs, processes)
     result = score_held_out(bundle, sim, plan, source, config)
     result["neuron_wall_s"] = round(gen_s, 3)
     result["seed"] = int(args.seed)
     result["bundle"] = str(args.bundle)
-    if getattr(args, "references", False):
-        result["references"] = reference_metrics(source, config, drawn, sim, plan["drift_window_ms"], plan["repeated_parts"], plan)
+    if references:
+        result["references"] = reference_metrics(source, config, drawn, sim, plan["drift_window_ms"], plan["repeated_parts"], plan,
+                                                  sims=dict(zip(references, reference_sims)))
     print(format_metrics(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))

@@ -77,6 +77,22 @@ def test_validate_command_prints_and_writes_references(tmp_path, capsys):
     assert set(refs) == {"binned_input", "neuron_half_dt"} and all(KEYS <= set(r) for r in refs.values())
     assert main(["validate", str(path), "--sim-seconds", "1", "--seed", "3", "--json", str(report)]) == 0
     assert "references" not in json.loads(report.read_text())  # only when asked for
+    # the three NEURON runs in one process or in parallel forked ones: the same figures
+    runs = []
+    for processes in ("1", "3"):
+        assert main(["validate", str(path), "--sim-seconds", "1", "--seed", "3", "--references", "--processes", processes,
+                     "--json", str(report)]) == 0
+        assert f"simulating 3 NEURON run(s) of 1 s in {processes} process(es)" in capsys.readouterr().out
+        runs.append(_without_wall_times(json.loads(report.read_text())))
+    assert runs[0] == runs[1] and runs[0]["references"]["neuron_half_dt"]["spike_n_pred"] > 0
+
+
+def _without_wall_times(value):
+    if isinstance(value, dict):
+        return {k: _without_wall_times(v) for k, v in value.items() if not k.endswith("wall_s")}
+    if isinstance(value, list):
+        return [_without_wall_times(v) for v in value]
+    return value
 
 
 def test_metrics_by_input_regime():
