@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--references", action="store_true",
                    help="also score NEURON against itself on the same input (events binned to the step; dt/2): the best attainable metrics")
     p.add_argument("--processes", type=int, default=None,
-                   help="parallel NEURON processes for the held-out run and the references (default: CPU count)")
+                   help="parallel NEURON processes for the held-out run, the references and the f-I curve (default: CPU count)")
     p.add_argument("--json", default=None, help="also write the metrics as JSON here")
 
     p = sub.add_parser("bench", help="time NEURON against the surrogate for the same network")

@@ -198,17 +198,14 @@ def choose_spike_threshold(meta, sims, y) -> float:
     return best[1]
 
 
-def fi_curves(source, config, session, meta, currents_na, duration_ms: float = 1000.0) -> dict:
-    """Firing rate vs constant somatic current for NEURON and the surrogate, compared point by point."""
-    from .dataset.generate import GenerationConfig, simulate_one
+def fi_curves(source, config, session, meta, currents_na, duration_ms: float = 1000.0, processes: int = 1) -> dict:
+    """Firing rate vs constant somatic current for NEURON and the surrogate, compared point by point
+    (NEURON's runs in ``processes`` processes, :func:`simulate_runs`)."""
+    from .dataset.generate import GenerationConfig
 
     cfg = GenerationConfig.from_dict({**config.as_dict(), "sim_ms": duration_ms, "n_sims": len(currents_na)})
-    sims, x = [], []
-    for amp in currents_na:
-        sim = simulate_one(source, cfg, 0, drawn=steady_current_input(cfg, amp))
-        sims.append(sim)
-        x.append(sim["x"])
-    y = predict(session, meta, np.stack(x))
+    sims = [sim for sim, _ in simulate_runs([(source, cfg, steady_current_input(cfg, amp)) for amp in currents_na], processes)]
+    y = predict(session, meta, np.stack([sim["x"] for sim in sims]))
     rate_true = [len(s["spike_times_ms"]) / (duration_ms * 1e-3) for s in sims]
     rate_pred = [len(predicted_spike_times(meta, y[b], meta["spike_threshold"])) / (duration_ms * 1e-3) for b in range(len(sims))]
     return metrics.compare_fi(currents_na, rate_true, rate_pred)
@@ -419,10 +416,11 @@ def reference_metrics(source, config, drawn, reference: dict, window_ms: float =
     return out
 
 
-def score_held_out(bundle, sim: dict, plan: dict, source, config) -> dict:
+def score_held_out(bundle, sim: dict, plan: dict, source, config, processes: int = 1) -> dict:
     """Everything ``validate`` reports of ``bundle`` on one continuous held-out NEURON run ``sim``
     (input drawn by :func:`held_out_input`, which gave ``plan`` and ``config``): metrics,
-    readouts, drift, input regimes and, with the cell ``source``, the f-I curve."""
+    readouts, drift, input regimes and, with the cell ``source``, the f-I curve (its NEURON
+    runs in ``processes`` processes)."""
     meta = bundle.meta
     session = make_session(bundle.model_bytes, threads=1)
     t0 = time.perf_counter()
@@ -437,7 +435,7 @@ def score_held_out(bundle, sim: dict, plan: dict, source, config) -> dict:
     result["by_regime"] = regime_metrics(*pair, plan, float(meta["dt_ms"]))
     if meta.get("spike_threshold") is not None and _column(meta, "spike_prob") is not None:
         try:
-            result["fi"] = fi_curves(source, config, session, meta, default_fi_currents(config))
+            result["fi"] = fi_curves(source, config, session, meta, default_fi_currents(config), processes=processes)
         except Exception as exc:  # f-I is a supplement; report why it is missing
             result["fi_error"] = str(exc)
     return result
@@ -460,7 +458,7 @@ def validate_command(args) -> int:
     processes = getattr(args, "processes", None) or os.cpu_count() or 1
     print(f"simulating {len(runs)} NEURON run(s) of {float(args.sim_seconds):g} s in {min(processes, len(runs))} process(es)", flush=True)
     (sim, gen_s), *reference_sims = simulate_runs(runs, processes)
-    result = score_held_out(bundle, sim, plan, source, config)
+    result = score_held_out(bundle, sim, plan, source, config, processes)
     result["neuron_wall_s"] = round(gen_s, 3)
     result["seed"] = int(args.seed)
     result["bundle"] = str(args.bundle)

@@ -77,7 +77,7 @@ def test_validate_command_prints_and_writes_references(tmp_path, capsys):
     assert set(refs) == {"binned_input", "neuron_half_dt"} and all(KEYS <= set(r) for r in refs.values())
     assert main(["validate", str(path), "--sim-seconds", "1", "--seed", "3", "--json", str(report)]) == 0
     assert "references" not in json.loads(report.read_text())  # only when asked for
-    # the three NEURON runs in one process or in parallel forked ones: the same figures
+    # the three NEURON runs in one process or in parallel forked ones: the same figures (f-I curve included)
     runs = []
     for processes in ("1", "3"):
         assert main(["validate", str(path), "--sim-seconds", "1", "--seed", "3", "--references", "--processes", processes,
@@ -85,6 +85,7 @@ def test_validate_command_prints_and_writes_references(tmp_path, capsys):
         assert f"simulating 3 NEURON run(s) of 1 s in {processes} process(es)" in capsys.readouterr().out
         runs.append(_without_wall_times(json.loads(report.read_text())))
     assert runs[0] == runs[1] and runs[0]["references"]["neuron_half_dt"]["spike_n_pred"] > 0
+    assert len(runs[0]["fi"]["points"]) == 5  # the f-I curve's five NEURON runs, also in parallel
 
 
 def _without_wall_times(value):
