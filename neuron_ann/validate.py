@@ -352,27 +352,37 @@ def _timed_run(index: int) -> tuple:
     return sim, time.perf_counter() - start
 
 
-def simulate_runs(runs: list, processes: int = 1) -> list:
+def _indexed_run(index: int) -> tuple:
+    return index, _timed_run(index)
+
+
+def simulate_runs(runs: list, processes: int = 1, progress: bool = False) -> list:
     """``(sim, wall seconds)`` of each NEURON run ``(source, config, drawn)``, in order; with
     ``processes`` > 1 in that many forked processes, the runs with the most NEURON steps first
-    (the runs are independent and deterministic, so the results do not depend on it). Ctrl-C
-    stops them all."""
+    (the runs are independent and deterministic, so the results do not depend on it); with
+    ``progress`` a bar counts finished runs. Ctrl-C stops them all."""
+    from tqdm import tqdm
+
     global _RUNS
     _RUNS = list(runs)
+    out = [None] * len(_RUNS)
+    bar = tqdm(total=len(_RUNS), desc="NEURON runs", unit="run", disable=not progress)
     try:
         processes = max(1, min(int(processes), len(_RUNS)))
         if processes == 1:
-            return [_timed_run(i) for i in range(len(_RUNS))]
+            for i in range(len(_RUNS)):
+                out[i] = _timed_run(i)
+                bar.update()
+            return out
         import multiprocessing
 
         order = sorted(range(len(_RUNS)), key=lambda i: -_RUNS[i][1].n_steps * _RUNS[i][1].ticks_per_step)
         pool = multiprocessing.get_context("fork").Pool(processes)
         try:
-            done = pool.map(_timed_run, order, chunksize=1)
-            pool.close()
-            out = [None] * len(order)
-            for i, result in zip(order, done):
+            for i, result in pool.imap_unordered(_indexed_run, order):
                 out[i] = result
+                bar.update()
+            pool.close()
             return out
         except BaseException:
             pool.terminate()
@@ -380,6 +390,7 @@ def simulate_runs(runs: list, processes: int = 1) -> list:
         finally:
             pool.join()
     finally:
+        bar.close()
         _RUNS = []
 
 
@@ -457,7 +468,7 @@ def validate_command(args) -> int:
     runs = [(source, config, drawn)] + [run for run, _ in references.values()]
     processes = getattr(args, "processes", None) or os.cpu_count() or 1
     print(f"simulating {len(runs)} NEURON run(s) of {float(args.sim_seconds):g} s in {min(processes, len(runs))} process(es)", flush=True)
-    (sim, gen_s), *reference_sims = simulate_runs(runs, processes)
+    (sim, gen_s), *reference_sims = simulate_runs(runs, processes, progress=True)
     result = score_held_out(bundle, sim, plan, source, config, processes)
     result["neuron_wall_s"] = round(gen_s, 3)
     result["seed"] = int(args.seed)
