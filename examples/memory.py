@@ -32,10 +32,9 @@ def resident_mb() -> tuple[float, float]:
 
 
 def reuse(n: int, batches: int) -> None:
-    import ctypes
-
     from neuron_ann import mechanisms
     from neuron_ann.bench import _cell_class
+    from neuron_ann.bridge.swap import _return_freed_memory
     from neuron_ann.bundle import load
 
     mechanisms.load()
@@ -48,7 +47,7 @@ def reuse(n: int, batches: int) -> None:
         for cell in cells:
             for sec in [s for s in cell.all if s != cell.soma]:
                 h.delete_section(sec=sec)
-        ctypes.CDLL(None).malloc_trim(0)  # as swap_to_ann does
+        _return_freed_memory()  # as swap_to_ann does
         kept += cells
         print(f"batch {batch}: {built:.0f} MB with {n} cells built, {resident_mb()[0]:.0f} MB after deleting all but their somas")
 

@@ -374,21 +374,13 @@ def simulate_runs(runs: list, processes: int = 1, progress: bool = False) -> lis
                 out[i] = _timed_run(i)
                 bar.update()
             return out
-        import multiprocessing
+        from .dataset.generate import forked_imap
 
         order = sorted(range(len(_RUNS)), key=lambda i: -_RUNS[i][1].n_steps * _RUNS[i][1].ticks_per_step)
-        pool = multiprocessing.get_context("fork").Pool(processes)
-        try:
-            for i, result in pool.imap_unordered(_indexed_run, order):
-                out[i] = result
-                bar.update()
-            pool.close()
-            return out
-        except BaseException:
-            pool.terminate()
-            raise
-        finally:
-            pool.join()
+        for i, result in forked_imap(_indexed_run, order, processes):
+            out[i] = result
+            bar.update()
+        return out
     finally:
         bar.close()
         _RUNS = []

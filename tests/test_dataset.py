@@ -106,6 +106,12 @@ def test_generate_resume_and_identical_files(tmp_path):
     again = read_sim(tmp_path / "b" / "sims" / "sim_00000.npz")
     for key in ("x", "v", "spike"):
         np.testing.assert_array_equal(first[key], again[key])
+    # and so does a run in two forked processes
+    generate_dataset(src, cfg, tmp_path / "c", processes=2, progress=False)
+    for i in range(2):
+        forked, alone = read_sim(tmp_path / "c" / "sims" / f"sim_{i:05d}.npz"), read_sim(tmp_path / "a" / "sims" / f"sim_{i:05d}.npz")
+        for key in ("x", "v", "spike"):
+            np.testing.assert_array_equal(forked[key], alone[key])
     info = json.loads((tmp_path / "a" / "sims" / "sim_00001.json").read_text())
     assert info["seed"] == [5, 1] and "site_rates_hz" in info["input"]
 

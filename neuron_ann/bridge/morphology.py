@@ -73,13 +73,13 @@ def _shared(value: tuple) -> tuple:
 
 def _flat_values(sec) -> tuple[tuple, tuple, np.ndarray]:
     """(inserted, layout, values) of ``sec`` for a :class:`SectionRecord`."""
-    mechs, ions = mechanism_values(sec)
+    mechs, ions = mechanism_values(sec, compact=False)
     layout, flat = [], []
     for owner, table in ((True, mechs), (False, ions)):
         for name, variables in table.items():
-            for var, record in variables.items():
+            for var, values in variables.items():
                 layout.append((name if owner else "", var))
-                flat += segment_values(record, sec.nseg)
+                flat += values
     return _shared(tuple(mechs)), _shared(tuple(layout)), np.array(flat, dtype=np.float64)
 
 
@@ -134,10 +134,12 @@ def _parameters(mech: str) -> list:
     return _PARAMETERS[mech]
 
 
-def mechanism_values(sec) -> tuple[dict, dict]:
-    """(density mechanisms, ions) of ``sec`` with per-segment values (:func:`per_segment`) of what
-    swap_back must put back: each mechanism's PARAMETERs and each ion's reversal potential and
-    concentrations. (A hand-rolled, narrower ``sec.psection()``, which is about 10x slower.)"""
+def mechanism_values(sec, compact: bool = True) -> tuple[dict, dict]:
+    """(density mechanisms, ions) of ``sec`` with per-segment values (:func:`per_segment`, or
+    lists of floats with ``compact=False``) of what swap_back must put back: each mechanism's
+    PARAMETERs and each ion's reversal potential and concentrations. (A hand-rolled, narrower
+    ``sec.psection()``, which is about 10x slower.)"""
+    keep = per_segment if compact else list
     segs = list(sec)
     mechs, ions = {}, {}
     for mech in segs[0]:
@@ -151,9 +153,9 @@ def mechanism_values(sec) -> tuple[dict, dict]:
         for var in names:
             try:
                 if owner is None:
-                    values[var] = per_segment([float(getattr(seg, var)) for seg in segs])
+                    values[var] = keep([float(getattr(seg, var)) for seg in segs])
                 else:
-                    values[var] = per_segment([float(getattr(getattr(seg, owner), var)) for seg in segs])
+                    values[var] = keep([float(getattr(getattr(seg, owner), var)) for seg in segs])
             except (AttributeError, TypeError, ValueError):  # GLOBALs, arrays
                 pass
         (ions if owner is None else mechs)[ion if owner is None else name] = values

@@ -33,7 +33,7 @@ import numpy as np
 from ..errors import DatasetError
 from .inputs import InputRanges, draw_input
 
-__all__ = ["GenerationConfig", "generate_dataset", "simulate_one", "bin_events", "sim_path", "DATASET_FORMAT", "check_format"]
+__all__ = ["GenerationConfig", "generate_dataset", "forked_imap", "simulate_one", "bin_events", "sim_path", "DATASET_FORMAT", "check_format"]
 
 NEURON_DT_MS = 0.025
 #: the step-contract format of the rows (= neuron_ann.bundle.FORMAT_VERSION); folders without the key are format 1
@@ -242,8 +242,29 @@ _WORKER = {}
 
 
 def _init_worker(source, config, folder):
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
     _WORKER.update(source=source, config=config, folder=folder)
+
+
+def _init_forked(initializer, initargs) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def forked_imap(function, items, processes: int, initializer=None, initargs=()):
+    """``function(item)`` for each of ``items`` in ``processes`` forked processes (which inherit
+    the caller's state, run ``initializer(*initargs)`` first and ignore Ctrl-C), yielded as
+    they finish; Ctrl-C in the caller, or any error, stops them all. ``function`` must be a
+    module-level function."""
+    pool = multiprocessing.get_context("fork").Pool(processes, initializer=_init_forked, initargs=(initializer, initargs))
+    try:
+        yield from pool.imap_unordered(function, items)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
 
 
 def _work(index):
@@ -295,17 +316,8 @@ def generate_dataset(source, config: GenerationConfig, folder, *, processes: int
                 simulate_one(source, config, i, folder)
                 bar.update()
         else:
-            ctx = multiprocessing.get_context("fork")
-            pool = ctx.Pool(processes, initializer=_init_worker, initargs=(source, config, folder))
-            try:
-                for _ in pool.imap_unordered(_work, todo):
-                    bar.update()
-                pool.close()
-            except BaseException:
-                pool.terminate()
-                raise
-            finally:
-                pool.join()
+            for _ in forked_imap(_work, todo, processes, _init_worker, (source, config, folder)):
+                bar.update()
     finally:
         bar.close()
     manifest = summarize(folder, config)
