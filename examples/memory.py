@@ -1,6 +1,6 @@
 """Resident memory of a swapped network, stage by stage.
 
-    python examples/memory.py [N] [--tstop MS] [--not-restorable]
+    python examples/memory.py [N] [--tstop MS] [--not-restorable] [--batch B]
     python examples/memory.py N --reuse B
 
 Builds ``neuron-ann bench``'s network of N cells of the shipped L5PC bundle's type (300 by
@@ -11,17 +11,22 @@ run of ``--tstop`` ms, with the numbers the surrogate keeps per cell
 is its records for ``swap_back`` (none with ``--not-restorable``) and a transient in NEURON
 while sections are deleted; NEURON keeps most of the deleted cells' memory for reuse, so
 resident memory after the swap stays near that of the built detailed network. With
+``--batch B`` the network is built B cells at a time and each batch swapped before the next
+is built (``swap_to_ann(cells=batch)`` adds them to the swap in effect), so NEURON reuses a
+batch's freed memory for the next and the peak stays near that of one batch. With
 ``--reuse B`` it instead builds B batches of N detailed cells one after another, deleting all
 but each batch's somas before the next (as a swap does), and prints resident memory after each
 build and each deletion: how much of a deleted cell's memory NEURON reuses for the next.
 """
 import argparse
 import resource
+import time
 
 from neuron import h
+from tqdm import tqdm
 
 from neuron_ann.bench import _default_bundle, prepare_network
-from neuron_ann.bridge import swap_to_ann
+from neuron_ann.bridge import active_swap, swap_to_ann
 
 
 def resident_mb() -> tuple[float, float]:
@@ -57,16 +62,35 @@ def main() -> None:
     ap.add_argument("cells", nargs="?", type=int, default=300)
     ap.add_argument("--tstop", type=float, default=100.0)
     ap.add_argument("--not-restorable", action="store_true", help="swap_to_ann(restorable=False)")
+    ap.add_argument("--batch", type=int, metavar="B", help="build B cells at a time, swapping each batch before the next")
     ap.add_argument("--reuse", type=int, metavar="B", help="build and delete B batches of N cells instead (no swap)")
     args = ap.parse_args()
     if args.reuse:
         reuse(args.cells, args.reuse)
         return
     start = resident_mb()[0]
-    bundle, cells, keep = prepare_network(_default_bundle(), args.cells, 0.0)
-    rows = [("built", *resident_mb())]
-    handle = swap_to_ann(bundles=[bundle], threads=1, restorable=not args.not_restorable)
-    rows.append(("swapped", *resident_mb()))
+    options = {"threads": 1, "restorable": not args.not_restorable}
+    if args.batch:
+        from neuron_ann.bundle import load
+
+        shipped = load(_default_bundle())
+        t0 = time.perf_counter()
+        progress = tqdm(total=args.cells, unit="cell", desc=f"build and swap in batches of {args.batch}")
+
+        def swap_batch(cells):
+            swap_to_ann(cells=cells, bundles=[shipped], **options)
+            progress.update(len(cells))
+
+        bundle, cells, keep = prepare_network(_default_bundle(), args.cells, 0.0, batch=args.batch, on_batch=swap_batch)
+        progress.close()
+        handle = active_swap()
+        rows = [(f"batches of {args.batch}", *resident_mb())]
+        print(f"built and swapped in {time.perf_counter() - t0:.0f} s")
+    else:
+        bundle, cells, keep = prepare_network(_default_bundle(), args.cells, 0.0)
+        rows = [("built", *resident_mb())]
+        handle = swap_to_ann(bundles=[bundle], **options)
+        rows.append(("swapped", *resident_mb()))
     h.tstop = args.tstop
     h.finitialize(-65)
     h.continuerun(args.tstop)
@@ -74,9 +98,9 @@ def main() -> None:
     (stats,) = handle.stats().values()
     print(f"{args.cells} {bundle.meta['cell_type']['name']} cells (restorable={not args.not_restorable}); "
           f"{start:.0f} MB resident before building")
-    print(f"{'stage':<14} {'resident MB':>12} {'peak MB':>9} {'MB per cell':>12}")
+    print(f"{'stage':<17} {'resident MB':>12} {'peak MB':>9} {'MB per cell':>12}")
     for stage, current, peak in rows:
-        print(f"{stage:<14} {current:>12.0f} {peak:>9.0f} {(current - start) / args.cells:>12.2f}")
+        print(f"{stage:<17} {current:>12.0f} {peak:>9.0f} {(current - start) / args.cells:>12.2f}")
     print(f"numbers the surrogate keeps per cell: {stats['state_bytes_per_cell'] / 1024:.1f} KB")
 
 

@@ -44,18 +44,27 @@ def _cell_class(meta):
     return getattr(importlib.import_module(module), name)
 
 
-def build_network(bundle, n_cells: int, connectivity: float, seed: int = 1, link_weight_scale: float = 1.0):
-    """Cells with one synapse per contact site, Poisson inputs and random recurrent NetCons."""
+def build_network(bundle, n_cells: int, connectivity: float, seed: int = 1, link_weight_scale: float = 1.0,
+                  batch: int | None = None, on_batch=None):
+    """Cells with one synapse per contact site, Poisson inputs and random recurrent NetCons.
+
+    With ``batch``, the cells are built ``batch`` at a time, each batch with its inputs and spike
+    detectors, and ``on_batch(cells)`` is called after each (``swap_to_ann(cells=cells)``, say: then
+    only one batch of detailed cells is ever built at once); the same network as without it.
+    Recurrent connections need every cell built first, so ``batch`` requires ``connectivity`` 0.
+    """
     import numpy as np
     from neuron import h
 
     from . import celltools, mechanisms
     from .network import INPUT_DEFAULTS
 
+    if batch is not None and connectivity > 0:
+        raise ValueError("build_network(batch=...) builds a disconnected network (connectivity 0): a connection "
+                         "onto a cell of an earlier batch would have to exist before that batch was swapped")
     mechanisms.load()
     cls = _cell_class(bundle.meta)
     rng = np.random.default_rng(seed)
-    cells = [cls(gid=i) for i in range(n_cells)]
     keep = []
     # bundled types get the inputs of neuron_ann.network (e.g. L5PC: 1.5 nS at 5-20 Hz, about
     # 10 Hz output); other cells INPUT_RATE_HZ and the WEIGHT_* constants
@@ -74,32 +83,37 @@ def build_network(bundle, n_cells: int, connectivity: float, seed: int = 1, link
             pools[kind].append(stim)
     stims = pools["exc"] + pools["inh"]
     kinds = bundle.meta["synapse_kinds"]
-    exc_synapses = []
+    cells, exc_synapses, detectors = [], [], []
     delay = max(1.0, bundle.dt_ms)
-    index = celltools.sections_by_cell()  # one pass over all sections, not one per site
-    for cell in cells:
-        mine = []
-        by_name = {celltools.relative_name(sec): sec for sec in celltools.cell_sections(cell, index)}
-        for site in bundle.meta["sites"]:
-            spec = kinds[site["kind"]]
-            sec = by_name[site["section"]]
-            syn = getattr(h, spec["mechanism"])(sec(site["x"]))
-            for key, value in spec.get("params", {}).items():
-                setattr(syn, key, value)
-            inhibitory = spec["mechanism"].upper().startswith("GABA")
-            nc = h.NetCon(pools["inh" if inhibitory else "exc"][int(rng.integers(STIM_POOL))], syn)
-            nc.delay = delay
-            nc.weight[0] = w_inh if inhibitory else w_exc
-            keep += [syn, nc]
-            if not inhibitory:
-                mine.append(syn)
-        exc_synapses.append(mine)
-    detectors = []
-    for cell in cells:
-        soma = celltools.soma_of(cell)
-        nc = h.NetCon(soma(0.5)._ref_v, None, sec=soma)
-        nc.threshold = -20
-        detectors.append(nc)
+    size = batch or max(n_cells, 1)
+    for first in range(0, n_cells, size):
+        new = [cls(gid=i) for i in range(first, min(first + size, n_cells))]
+        index = celltools.sections_by_cell()  # one pass over all sections, not one per site
+        for cell in new:
+            mine = []
+            by_name = {celltools.relative_name(sec): sec for sec in celltools.cell_sections(cell, index)}
+            for site in bundle.meta["sites"]:
+                spec = kinds[site["kind"]]
+                sec = by_name[site["section"]]
+                syn = getattr(h, spec["mechanism"])(sec(site["x"]))
+                for key, value in spec.get("params", {}).items():
+                    setattr(syn, key, value)
+                inhibitory = spec["mechanism"].upper().startswith("GABA")
+                nc = h.NetCon(pools["inh" if inhibitory else "exc"][int(rng.integers(STIM_POOL))], syn)
+                nc.delay = delay
+                nc.weight[0] = w_inh if inhibitory else w_exc
+                keep += [syn, nc]
+                if not inhibitory:
+                    mine.append(syn)
+            exc_synapses.append(mine)
+        for cell in new:
+            soma = celltools.soma_of(cell)
+            nc = h.NetCon(soma(0.5)._ref_v, None, sec=soma)
+            nc.threshold = -20
+            detectors.append(nc)
+        cells += new
+        if on_batch is not None:
+            on_batch(new)
     if connectivity > 0:
         pairs = rng.random((n_cells, n_cells)) < connectivity
         np.fill_diagonal(pairs, False)
@@ -136,9 +150,10 @@ def timed_run(tstop: float, handle=None) -> dict:
     return result
 
 
-def prepare_network(bundle_path: str, n_cells: int, connectivity: float, seed: int = 1, link_weight_scale: float = 1.0):
+def prepare_network(bundle_path: str, n_cells: int, connectivity: float, seed: int = 1, link_weight_scale: float = 1.0,
+                    **batches):
     """(bundle, cells, keep): the bundle loaded, NEURON's dt and temperature set as the bench runs
-    them, and :func:`build_network`'s network built."""
+    them, and :func:`build_network`'s network built (``batches``: its ``batch`` and ``on_batch``)."""
     from neuron import h
 
     from . import bundle as bundle_module
@@ -147,7 +162,7 @@ def prepare_network(bundle_path: str, n_cells: int, connectivity: float, seed: i
     bundle = bundle_module.load(bundle_path)
     h.dt = 0.025
     h.celsius = float(bundle.meta["celsius"])  # both modes at the temperature the surrogate was trained at
-    return (bundle, *build_network(bundle, n_cells, connectivity, seed, link_weight_scale))
+    return (bundle, *build_network(bundle, n_cells, connectivity, seed, link_weight_scale, **batches))
 
 
 def run_one(bundle_path: str, n_cells: int, mode: str, tstop: float, connectivity: float, threads=None, seed: int = 1,

@@ -6,6 +6,8 @@ tiny bundles spike at t_k + dt/2 (or their spike_offset output) when that input 
 their threshold. Every expected time below is exact to 1e-9 ms.
 """
 
+import gc
+
 import numpy as np
 import pytest
 from neuron import h
@@ -378,6 +380,78 @@ def test_swap_back_restores_every_value_of_an_l5pc():
         assert after[name] == before[name], name
 
 
+def _batched_chain(ball_path, pv_path, batches):
+    """A chain BallHH 0 -> 1 -> ... -> 4 -> PVBasket, a NetStim into cell 0 and an IClamp on cell 3,
+    built and swapped in ``batches`` (cell counts; None: built whole, swapped once). Each cell's
+    incoming NetCon is made before its batch is swapped, from the soma of an earlier cell
+    (swapped or not). Returns the spike times of every cell and of each swap's report."""
+    cells, keep, recs, handles = [], [], [], []
+    sizes = batches or [6]
+    for size in sizes:
+        for _ in range(size):
+            i = len(cells)
+            cell = BallHH(gid=i) if i < 5 else PVBasket(gid=i)
+            syn = cell.add_synapse("exc", cell.soma if i < 5 else cell.dend[0], 0.5)
+            if i == 0:
+                stim = _stim(0.3, interval=1.7, number=6)
+                nc = h.NetCon(stim, syn)
+                nc.weight[0], nc.delay = 0.5, 1.0
+                keep.append(stim)
+            else:
+                nc = h.NetCon(cells[-1].soma(0.5)._ref_v, syn, sec=cells[-1].soma)
+                nc.threshold, nc.weight[0], nc.delay = 0, 0.35, 1.0 + 0.5 * i
+            if i == 3:
+                ic = h.IClamp(cell.soma(0.5))
+                ic.delay, ic.dur, ic.amp = 12.0, 1.0, 400.0  # the tiny bundle's current input reaches threshold
+                keep.append(ic)
+            keep += [syn, nc]
+            cells.append(cell)
+            recs.append(_detector(cell))
+        handles.append(neuron_ann.swap_to_ann(cells=cells[len(cells) - size :], bundles=[ball_path, pv_path]))
+    h.finitialize(-65)
+    h.continuerun(30)
+    return cells, [np.array(v) for _, v in recs], handles, keep
+
+
+@pytest.mark.parametrize("batches", [[1, 2, 3], [2, 1, 1, 2]])
+def test_cells_added_to_a_swap_in_batches_run_as_one_swap(ball_path, pv_path, batches):
+    """swap_to_ann with a swap in effect adds the cells to it: one handle, one group per type (its
+    buffers grown past their capacity), the same spikes as one swap of the whole network."""
+    built = _batched_chain(ball_path, pv_path, None)
+    whole = built[1]
+    neuron_ann.swap_back()
+    del built
+    gc.collect()  # the cells (in reference cycles) before their NetCons: NEURON crashes on a NetCon onto a deleted section's synapse
+    assert all(len(t) > 0 for t in whole)
+    cells, times, handles, keep = _batched_chain(ball_path, pv_path, batches)
+    handle = handles[0]
+    assert all(other is handle for other in handles)
+    assert [(g.type_name.split(".")[-1], g.n_cells) for g in handle.groups] == [("BallHH", 5), ("PVBasket", 1)]
+    ball = handle.groups[0]
+    assert ball._capacity >= ball.n_cells and ball.inputs.size == 5 * ball.n_sites
+    assert [c for c, _ in ball.current_probes] == [3]
+    for a, b in zip(whole, times):
+        assert np.allclose(a, b, atol=1e-9)
+    emitted = handle.spike_times()
+    for cell, t in zip(cells, times):
+        assert np.allclose(t, emitted[cell], atol=1e-9)
+    neuron_ann.swap_back()
+    assert all(len(list(c.all)) == len([s for s in h.allsec() if s.cell() is c]) for c in cells)
+    assert all(len([s for s in h.allsec() if s.cell() is c]) > 1 for c in cells[5:])
+
+
+def test_cells_cannot_be_added_to_a_swap_with_direct_delivery(ball_path):
+    first, second = BallHH(gid=0), BallHH(gid=1)
+    neuron_ann.swap_to_ann(cells=[first], bundles=[ball_path], direct_delivery=True)
+    with pytest.raises(SwapError, match="cells can be added to it only when neither it nor this call uses direct_delivery"):
+        neuron_ann.swap_to_ann(cells=[second], bundles=[ball_path])
+    neuron_ann.swap_back()
+    neuron_ann.swap_to_ann(cells=[first], bundles=[ball_path])
+    with pytest.raises(SwapError, match="direct_delivery"):
+        neuron_ann.swap_to_ann(cells=[second], bundles=[ball_path], direct_delivery=True)
+    assert neuron_ann.swap_to_ann(bundles=[ball_path]).cells == [first, second]  # cells=None: the cells not yet swapped
+
+
 def test_swap_twice_and_swap_back_without_swap():
     with pytest.raises(SwapError, match="no swap is in effect"):
         neuron_ann.swap_back()
@@ -579,6 +653,28 @@ def test_freed_captured_netcon_stops_delivering(ball_path):
     h.continuerun(4)
     assert len(handle.spike_times(cell)) == 0
     neuron_ann.swap_back()
+
+
+def test_captured_netcon_whose_source_is_freed_stops_delivering(ball_path):
+    """Freeing a captured NetCon's NetStim while swapped: as in NEURON, the NetCon delivers nothing
+    (NEURON raises "source is missing" when its delay is read, so the bridge must not read it)."""
+    cell = BallHH()
+    stims = [_stim(0.3, interval=2.0, number=3), _stim(0.3, interval=2.0, number=3)]
+    syns = [cell.add_synapse("exc", cell.soma) for _ in stims]
+    ncs = [h.NetCon(stim, syn) for stim, syn in zip(stims, syns)]
+    for nc in ncs:
+        nc.weight[0], nc.delay = 0.2, 1.0  # both are needed to reach the tiny bundle's threshold (0.3)
+    handle = neuron_ann.swap_to_ann(bundles=[ball_path])
+    h.finitialize(-65)
+    h.continuerun(8)
+    assert len(handle.spike_times(cell)) == 3
+    del stims[0]
+    assert not ncs[0].valid()
+    h.finitialize(-65)
+    h.continuerun(8)
+    assert len(handle.spike_times(cell)) == 0
+    neuron_ann.swap_back()
+    assert ncs[0].syn() == syns[0] and ncs[1].syn() == syns[1] and ncs[1].delay == 1.0
 
 
 def test_detector_made_after_swap_and_threshold_raised_later_see_every_spike(ball_path):

@@ -128,11 +128,13 @@ def test_no_bundle_for_cell(ball_path):
     assert neuron_ann.swap_to_ann(bundles=[ball_path]).cells == []  # default: only cells with bundles
 
 
-def test_second_swap_refused(ball_path):
+def test_swapping_a_swapped_cell_again_refused(ball_path):
     cell = BallHH()
-    assert neuron_ann.swap_to_ann(bundles=[ball_path]).cells == [cell]
-    with pytest.raises(SwapError, match="already in effect"):
-        neuron_ann.swap_to_ann(bundles=[ball_path])
+    handle = neuron_ann.swap_to_ann(bundles=[ball_path])
+    assert handle.cells == [cell]
+    with pytest.raises(SwapError, match=r"BallHH\[0\] is already swapped; call swap_back\(\) first"):
+        neuron_ann.swap_to_ann(cells=[cell], bundles=[ball_path])
+    assert neuron_ann.swap_to_ann(bundles=[ball_path]) is handle and handle.cells == [cell]  # nothing new to add
 
 
 def test_netcon_with_freed_source_refused(ball_path):

@@ -1,7 +1,8 @@
 """One cell type's swapped cells: their NMODL stand-ins, buffers and the exchange step.
 
-Buffers are hoc Vectors allocated once (NMODL POINTERs point into them; they are never
-resized) with numpy views for the step:
+Buffers are hoc Vectors (NMODL POINTERs point into them, so they are never resized: cells
+added beyond their capacity move to new ones, see :meth:`TypeGroup.add_cells`), laid out
+cell by cell, with numpy views of the cells' slots for the step:
 
 - ``inputs`` [cells * sites]: summed NetCon weights per contact site (``ANNInput``), plus
   the rows that direct delivery scheduled (``pending``) or counted (``relay``), see
@@ -9,7 +10,7 @@ resized) with numpy views for the step:
 - ``current`` [cells]: integral of the soma current sources over the interval (``ANNCurrent``);
 - ``v_from``, ``v_to``, ``t_spike`` [cells]: read by ``ANNSoma`` (which derives the last
   exchange time from t itself);
-- ``ro_from``, ``ro_to`` [readouts * cells]: read by ``ANNReadout`` (and by the ``ANNSoma``
+- ``ro_from``, ``ro_to`` [cells * readouts]: read by ``ANNReadout`` (and by the ``ANNSoma``
   clamps of v readouts); the bundle's readout
   outputs come first, then its derived readouts (fluorescence computed from a ``cai``
   readout with :class:`neuron_ann.readouts.IndicatorState`, for all cells at once).
@@ -50,33 +51,25 @@ class TypeGroup:
     def __init__(self, plan: GroupPlan, providers=None, threads=None):
         self.bundle = plan.bundle
         self.type_name = plan.type_name
-        self.cells = [c.cell for c in plan.cells]
-        self.somas = [c.soma for c in plan.cells]
-        self.n_cells = len(self.cells)
+        self.cells, self.somas = [], []
+        self.n_cells = 0
+        self._providers, self._threads = providers, threads
         # the exchange event NEURON keeps queued must not keep this group (and its cells) alive:
         # the queue is cleared inside the next finitialize, where freeing a cell's point process aborts
         self._exchange_event = _weak_call(self._on_exchange)
         meta = self.bundle.meta
         self.dt_ms = self.bundle.dt_ms
         self.n_sites = len(meta["sites"])
-        self.model = StepModel(self.bundle, self.n_cells, providers=providers, threads=threads)
         self.site_columns = np.array(self.bundle.site_columns(), dtype=np.intp)
         # usual layout: the site columns are one contiguous block, copied with a slice (much faster than fancy indexing)
         first = int(self.site_columns[0]) if self.n_sites else 0
         contiguous = self.n_sites > 0 and np.array_equal(self.site_columns, np.arange(first, first + self.n_sites))
         self._site_target = np.s_[:, first : first + self.n_sites] if contiguous else np.s_[:, self.site_columns]
         self.current_column = self.bundle.current_input_index()
-        self._x_current = self.model.x[:, self.current_column] if self.current_column is not None else None  # a view
         self.v_column = self.bundle.output_index("soma_v")
         self.spike_column = self.bundle.output_index("spike_prob")
         self.offset_column = self.bundle.output_index("readout", SPIKE_OFFSET_OUTPUT)
         self.spike_threshold = float(meta["spike_threshold"])
-        self._inputs_vec, self.inputs = _vector(self.n_cells * self.n_sites)
-        self._inputs2 = self.inputs[: self.n_cells * self.n_sites].reshape(self.n_cells, self.n_sites)
-        self._current_vec, self.current = _vector(self.n_cells)
-        self._v_from_vec, self.v_from = _vector(self.n_cells)
-        self._v_to_vec, self.v_to = _vector(self.n_cells)
-        self._t_spike_vec, self.t_spike = _vector(self.n_cells)
         self._no_spike_vec, _no_spike = _vector(1)
         _no_spike[0] = -1.0  # t_spike of the clamps that drive v readouts
         self.readout_columns = [i for i, o in enumerate(meta["outputs"]) if o["kind"] == "readout" and o["name"] != SPIKE_OFFSET_OUTPUT]
@@ -88,16 +81,11 @@ class TypeGroup:
         self.derived = [(self.readout_columns.index(d["source"]), d["indicator"]) for d in derived]
         self.readout_names = [meta["outputs"][i]["name"] for i in self.readout_columns] + [d["name"] for d in derived]
         self._indicators = [None] * len(self.derived)  # per derived readout: IndicatorState of all cells
-        n_ro = len(self.readout_names)
-        self._ro_from_vec, self.ro_from = _vector(n_ro * self.n_cells)
-        self._ro_to_vec, self.ro_to = _vector(n_ro * self.n_cells)
-        self.ro_from2 = self.ro_from[: n_ro * self.n_cells].reshape(n_ro, self.n_cells) if n_ro else None
-        self.ro_to2 = self.ro_to[: n_ro * self.n_cells].reshape(n_ro, self.n_cells) if n_ro else None
         self.readouts = {}  # (cell index, readout name) -> (ANNReadout, or ANNSoma for v, segment, variable or None)
         self.captures = {}  # (cell index, site) -> ANNInput
         self.kept_sections = []  # per cell: readout sections kept alive
         self.clamps = []  # (cell index, ANNSoma)
-        self.current_probes = []  # ANNCurrent
+        self.current_probes = []  # (cell index, ANNCurrent)
         self.current_sources = []  # the user's IClamps read by current_probes
         self.k = 0
         self.emitted_cells: list = []  # per step with spikes: cell indices
@@ -109,13 +97,76 @@ class TypeGroup:
         self.pending = {}  # exchange row -> [(slots, weights)] scheduled by direct delivery
         self.relay = None  # Relay onto these cells from other sources (direct delivery), made at the swap
         self._cvode = h.CVode()  # looked up once: h.CVode() costs about 6 us per exchange step
+        self._capacity = 0
+        self.add_cells(plan.cells)
+
+    def add_cells(self, cell_plans) -> int:
+        """Append cells (:class:`~neuron_ann.bridge.plan.CellPlan`) to this group; returns the index of
+        the first. A batch beyond the buffers' capacity moves them into new ones twice as large
+        (pointing every stand-in there), so that adding cells in batches costs little in all; the
+        step model is made anew for the new batch size. The group runs again from the next
+        ``h.finitialize``."""
+        first = self.n_cells
+        self.cells += [c.cell for c in cell_plans]
+        self.somas += [c.soma for c in cell_plans]
+        self.n_cells = len(self.cells)
+        if self.n_cells > self._capacity:
+            self._allocate(self.n_cells if not self._capacity else max(self.n_cells, 2 * self._capacity))
+        self._make_views()
+        self.model = StepModel(self.bundle, self.n_cells, providers=self._providers, threads=self._threads)
+        self._x_current = self.model.x[:, self.current_column] if self.current_column is not None else None  # a view
+        self.running = False
+        return first
+
+    def _allocate(self, capacity: int) -> None:
+        """Buffers for ``capacity`` cells, cell by cell (a cell's slots do not move when cells are
+        added); the stand-ins made so far are pointed into them."""
+        n_ro = len(self.readout_names)
+        self._capacity = capacity
+        self._inputs_vec = _vector(capacity * self.n_sites)[0]
+        self._current_vec = _vector(capacity)[0]
+        self._v_from_vec = _vector(capacity)[0]
+        self._v_to_vec = _vector(capacity)[0]
+        self._t_spike_vec = _vector(capacity)[0]
+        self._ro_from_vec = _vector(capacity * n_ro)[0]
+        self._ro_to_vec = _vector(capacity * n_ro)[0]
+        for (cell_index, site), cap in self.captures.items():
+            h.setpointer(self._inputs_vec._ref_x[cell_index * self.n_sites + site], "acc", cap)
+        for cell_index, probe in self.current_probes:
+            h.setpointer(self._current_vec._ref_x[cell_index], "acc", probe)
+        for cell_index, clamp in self.clamps:
+            self._point_clamp(clamp, self._v_from_vec._ref_x[cell_index], self._v_to_vec._ref_x[cell_index],
+                              self._t_spike_vec._ref_x[cell_index])
+        for (cell_index, name), (pp, _, _) in self.readouts.items():
+            if pp is not None:
+                slot = cell_index * n_ro + self.readout_names.index(name)
+                h.setpointer(self._ro_from_vec._ref_x[slot], "v_from", pp)
+                h.setpointer(self._ro_to_vec._ref_x[slot], "v_to", pp)
+
+    def _make_views(self) -> None:
+        """numpy views of the first ``n_cells`` cells' slots of each buffer."""
+        n, n_ro = self.n_cells, len(self.readout_names)
+        self.inputs = self._inputs_vec.as_numpy()[: n * self.n_sites]
+        self._inputs2 = self.inputs.reshape(n, self.n_sites)
+        self.current = self._current_vec.as_numpy()[:n]
+        self.v_from = self._v_from_vec.as_numpy()[:n]
+        self.v_to = self._v_to_vec.as_numpy()[:n]
+        self.t_spike = self._t_spike_vec.as_numpy()[:n]
+        self.ro_from = self._ro_from_vec.as_numpy()[: n * n_ro]
+        self.ro_to = self._ro_to_vec.as_numpy()[: n * n_ro]
+        self.ro_from2 = self.ro_from.reshape(n, n_ro) if n_ro else None  # [cell, readout]
+        self.ro_to2 = self.ro_to.reshape(n, n_ro) if n_ro else None
+
+    def vectors(self) -> list:
+        """The hoc Vectors this group keeps its buffers in."""
+        return [self._inputs_vec, self._current_vec, self._v_from_vec, self._v_to_vec, self._t_spike_vec,
+                self._ro_from_vec, self._ro_to_vec, self._no_spike_vec]
 
     def state_bytes(self) -> int:
         """Bytes of the per-cell numbers this group keeps for its cells: the step model's arrays
         (:meth:`~neuron_ann.runtime.step.StepModel.host_bytes`) and the bridge's buffers (inputs
         per contact site, injected current, soma v, spike times, readouts)."""
-        vectors = (self._inputs_vec, self._current_vec, self._v_from_vec, self._v_to_vec, self._t_spike_vec, self._ro_from_vec, self._ro_to_vec)
-        return self.model.host_bytes() + 8 * int(sum(v.size() for v in vectors))
+        return self.model.host_bytes() + 8 * int(sum(v.size() for v in self.vectors()[:-1]))
 
     # --- building -------------------------------------------------------------------
     def capture(self, cell_index: int, site: int):
@@ -132,16 +183,20 @@ class TypeGroup:
         probe = h.ANNCurrent(self.somas[cell_index](0.5))
         h.setpointer(source._ref_i, "src", probe)
         h.setpointer(self._current_vec._ref_x[cell_index], "acc", probe)
-        self.current_probes.append(probe)
+        self.current_probes.append((cell_index, probe))
 
     def _clamp(self, seg, v_from_ref, v_to_ref, t_spike_ref):
         """An ANNSoma on ``seg`` reading the given buffer slots."""
         clamp = h.ANNSoma(seg)
+        self._point_clamp(clamp, v_from_ref, v_to_ref, t_spike_ref)
+        clamp.dt_ann = self.dt_ms
+        return clamp
+
+    @staticmethod
+    def _point_clamp(clamp, v_from_ref, v_to_ref, t_spike_ref) -> None:
         h.setpointer(v_from_ref, "v_from", clamp)
         h.setpointer(v_to_ref, "v_to", clamp)
         h.setpointer(t_spike_ref, "t_spike", clamp)
-        clamp.dt_ann = self.dt_ms
-        return clamp
 
     def add_clamps(self, cell_index: int):
         for seg in self.somas[cell_index]:
@@ -164,7 +219,7 @@ class TypeGroup:
         for r, out in enumerate(outputs):
             variable = out.get("variable")
             sec = kept.get(out.get("section"))
-            slot = r * self.n_cells + cell_index
+            slot = cell_index * len(outputs) + r
             if sec is not None and variable == "v":
                 seg = sec(out.get("x", 0.5))
                 clamp = self._clamp(seg, self._ro_from_vec._ref_x[slot], self._ro_to_vec._ref_x[slot], self._no_spike_vec._ref_x[0])
@@ -196,7 +251,7 @@ class TypeGroup:
         if variable == "v":
             return seg._ref_v
         if pp is None:
-            pp = self._readout_pp(seg, self.readout_names.index(name) * self.n_cells + cell_index, None)
+            pp = self._readout_pp(seg, cell_index * len(self.readout_names) + self.readout_names.index(name), None)
             self.readouts[key] = (pp, seg, None)
         return pp._ref_value
 
@@ -217,13 +272,13 @@ class TypeGroup:
         self.v_to[:] = v0
         if self.readout_names:
             n_out = len(self.readout_columns)
-            self.ro_to2[:n_out] = last[self.readout_columns][:, None] if last is not None else 0.0
+            self.ro_to2[:, :n_out] = last[self.readout_columns][None, :] if last is not None else 0.0
             for j, (row, indicator) in enumerate(self.derived):
                 # the warmed-up (resting) cai sets the indicator's resting state: dF/F0 = 0 at t = 0
-                self._indicators[j] = IndicatorState(self.ro_to2[row].copy(), self.dt_ms, indicator)
-                self.ro_to2[n_out + j] = 0.0
+                self._indicators[j] = IndicatorState(self.ro_to2[:, row].copy(), self.dt_ms, indicator)
+                self.ro_to2[:, n_out + j] = 0.0
             for (cell_index, name), (pp, seg, variable) in self.readouts.items():
-                value = float(self.ro_to2[self.readout_names.index(name), cell_index])
+                value = float(self.ro_to2[cell_index, self.readout_names.index(name)])
                 if pp is not None and variable != "v":
                     pp.value = value
                 if variable is not None:
@@ -287,9 +342,9 @@ class TypeGroup:
             self.ro_from2[...] = self.ro_to2
             n_out = len(self.readout_columns)
             if n_out:
-                self.ro_to2[:n_out] = y[:, self._readout_cols].T
+                self.ro_to2[:, :n_out] = y[:, self._readout_cols]
             for j, (row, _) in enumerate(self.derived):
-                self.ro_to2[n_out + j] = self._indicators[j].step(self.ro_to2[row])
+                self.ro_to2[:, n_out + j] = self._indicators[j].step(self.ro_to2[:, row])
         if self.spike_column is None or y[:, self.spike_column].max() <= self.spike_threshold:
             self.t_spike.fill(-1.0)
             return

@@ -9,6 +9,8 @@ and the fix.
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from neuron import h
@@ -34,6 +36,7 @@ __all__ = [
     "describe_netcon",
     "netcon_source",
     "all_objects",
+    "gc_paused",
     "remote_source_gid",
     "mpi_ranks",
     "CELSIUS_TOLERANCE",
@@ -52,21 +55,27 @@ CELSIUS_TOLERANCE = 1e-9
 NEURON_MINDELAY_SLACK_MS = 1e-10
 
 
+@contextmanager
+def gc_paused():
+    """No cyclic garbage collection inside: while NEURON initializes or steps, freeing a point
+    process (a cell left in a reference cycle, say) aborts the process."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def all_objects(template: str) -> list:
     """A snapshot of every live hoc object of ``template`` (e.g. "NetCon").
 
     The garbage collector is paused while the snapshot is taken: ``List(template)`` is a
     live view, and freeing a hoc object mid-iteration would shrink it under the iterator.
     """
-    import gc
-
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         return list(h.List(template))  # iterating the live list: about 9x faster than List.o(i) per item
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def netcon_source(nc) -> str:

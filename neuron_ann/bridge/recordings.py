@@ -22,6 +22,8 @@ from __future__ import annotations
 import numpy as np
 from neuron import h
 
+from .plan import gc_paused
+
 __all__ = ["find_recordings", "stopped_recordings"]
 
 SENTINEL_BASE_MV = 9.87e6
@@ -30,10 +32,11 @@ SENTINEL_BASE_MV = 9.87e6
 _UNSAMPLED = -9.87e-300
 
 
-def _save_vectors():
+def _save_vectors(exclude=frozenset()):
+    """Every Vector but those named in ``exclude`` (the buffers of a swap in effect), with a copy of its contents."""
     from .plan import all_objects
 
-    return [(vec, vec.as_numpy().copy()) for vec in all_objects("Vector")]
+    return [(vec, vec.as_numpy().copy()) for vec in all_objects("Vector") if vec.hname() not in exclude]
 
 
 def _restore_vectors(saved) -> None:
@@ -65,25 +68,27 @@ def stopped_recordings(recorders: list) -> list:
     saved = _save_vectors()
     _mark(saved)
     try:
-        h.finitialize(h.v_init)
+        with gc_paused():
+            h.finitialize(h.v_init)
         sampling = {vec.hname() for vec in _sampled(saved)}  # one hoc Vector has many Python wrappers
     finally:
         _restore_vectors(saved)
     return [vec for vec in recorders if vec.hname() not in sampling]
 
 
-def find_recordings(probes: list) -> tuple[list, list]:
+def find_recordings(probes: list, exclude=frozenset()) -> tuple[list, list]:
     """(Vector, index into ``probes``) for every Vector recording one of ``probes``, which
-    are (segment, variable name) pairs; and every recording Vector.
+    are (segment, variable name) pairs; and every recording Vector but those named in
+    ``exclude`` (a swap's own buffers, which its initialization writes).
 
     Side effect: the model is initialized as by ``h.finitialize(h.v_init)`` (twice, so no
     sentinel is left behind); Vector contents are restored afterwards.
     """
     from .plan import mpi_ranks
 
-    if int(h.List("Vector").count()) == 0 and mpi_ranks() == 1:  # under MPI every rank initializes
+    saved = _save_vectors(exclude)
+    if not saved and mpi_ranks() == 1:  # under MPI every rank initializes
         return [], []
-    saved = _save_vectors()
     _mark(saved)
     sentinels = SENTINEL_BASE_MV + np.arange(len(probes), dtype=float)
 
@@ -93,7 +98,8 @@ def find_recordings(probes: list) -> tuple[list, list]:
 
     handler = h.FInitializeHandler(1, probe)
     try:
-        h.finitialize(h.v_init)
+        with gc_paused():
+            h.finitialize(h.v_init)
         recorders = _sampled(saved)
         found = []
         for vec in recorders:  # each holds its one sample at t = 0
@@ -103,6 +109,7 @@ def find_recordings(probes: list) -> tuple[list, list]:
                 found.append((vec, index))
     finally:
         del handler
-        h.finitialize(h.v_init)
+        with gc_paused():
+            h.finitialize(h.v_init)
         _restore_vectors(saved)
     return found, recorders

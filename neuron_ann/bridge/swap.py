@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import gc
 import logging
 
 from neuron import h
@@ -23,6 +22,7 @@ from .plan import (
     check_dt,
     check_input_delay,
     describe_netcon,
+    gc_paused,
     make_plan,
     mpi_ranks,
     netcon_source,
@@ -82,15 +82,32 @@ class SwapHandle:
         self._inputs = inputs
         # name -> whether a NetCon's source is a swapped soma (see _check_at_finitialize)
         self._from_soma = {name: source is not None for name, source in (from_soma or {}).items()}
-        # what the finitialize check looks NetCons up in; none of it changes while swapped
-        self._somas = {soma: g for g in groups for soma in g.somas}
-        self._captures = {cap: g for g in groups for cap in g.captures.values()}
-        self._lost = {pp for g_records in records for record in g_records for pp, *_ in record.point_processes}
+        self._index()
         # checks at the very start of finitialize: NEURON crashes later in finitialize when a
         # NetCon targets a synapse whose section was deleted, so that must be refused first
         self._check_handler = h.FInitializeHandler(3, self._check_at_finitialize)
         self._fih = h.FInitializeHandler(1, self._on_finitialize)
         self.swapped = True
+        self.direct_delivery = False  # whether swap_to_ann(direct_delivery=True) made it
+
+    def _index(self) -> None:
+        """What the finitialize check looks NetCons up in; it changes only when cells are added."""
+        self._somas = {soma: g for g in self.groups for soma in g.somas}
+        self._captures = {cap: g for g in self.groups for cap in g.captures.values()}
+        self._lost = {pp for g_records in self._records for record in g_records for pp, *_ in record.point_processes}
+
+    def _add(self, groups, records, inputs, from_soma) -> None:
+        """Take in the cells of a later ``swap_to_ann`` call: ``groups`` are this handle's groups that
+        got cells (by :meth:`TypeGroup.add_cells`) and new ones, ``records`` their new cells' records."""
+        for g, cell_records in zip(groups, records):
+            if g in self.groups:
+                self._records[self.groups.index(g)].extend(cell_records)
+            else:
+                self.groups.append(g)
+                self._records.append(cell_records)
+        self._inputs.update(inputs)
+        self._from_soma.update({name: source is not None for name, source in from_soma.items()})
+        self._index()
 
     # --- reporting --------------------------------------------------------------------
     @property
@@ -212,6 +229,8 @@ class SwapHandle:
             if entry is None:
                 continue
             nc.setpost(entry.synapse)
+            if not nc.valid():
+                continue  # its source was freed: it delivers nothing, and NEURON refuses to read its delay
             if entry.source is not None or entry.relay is not None:
                 nc.active(True)  # direct: it was active at the swap; having no target made it inactive
             if float(nc.delay) == entry.set_delay:
@@ -230,6 +249,10 @@ class SwapHandle:
     def _check_at_finitialize(self) -> None:
         if not self.swapped:
             return
+        with gc_paused():
+            self._check()
+
+    def _check(self) -> None:
         check_cvode()
         for g in self.groups:
             check_dt(g.bundle)
@@ -290,6 +313,8 @@ class SwapHandle:
                         f"for a swapped {g.type_name} (while swapped, nc.syn() of a captured NetCon returns the capture); make "
                         "the NetCon onto the synapse before swap_to_ann(), or swap_back() first."
                     )
+                if not nc.valid():
+                    continue  # its source was freed: it delivers nothing, and NEURON refuses to read its delay
                 now = nc.delay
                 if mpi or now != entry.set_delay:
                     self._sync_delay(nc, entry, g, mpi, now)
@@ -333,13 +358,8 @@ class SwapHandle:
     def _on_finitialize(self) -> None:
         if not self.swapped:
             return
-        gc_was_enabled = gc.isenabled()
-        gc.disable()  # see TypeGroup._on_exchange
-        try:
+        with gc_paused():
             self._initialize_groups()
-        finally:
-            if gc_was_enabled:
-                gc.enable()
 
     def _initialize_groups(self) -> None:
         thresholds = self._thresholds
@@ -376,7 +396,7 @@ def active_swap() -> SwapHandle | None:
     return _active
 
 
-def _probe_recordings(plan) -> list:
+def _probe_recordings(plan, handle=None) -> list:
     """Refuse when a Vector records the voltage of a segment the swap deletes or leaves
     undriven, and delete every readout section whose readout variables nobody records
     (its values stay available through ``SwapHandle.readout_ref``): a kept section costs
@@ -398,7 +418,8 @@ def _probe_recordings(plan) -> list:
                 driven = allowed.get(sec, ())
                 probes += [(seg, "v") for i, seg in enumerate(sec) if i not in driven]
     everything = probes + [(seg, var) for seg, var in wanted if hasattr(seg, f"_ref_{var}")]
-    found, recorders = find_recordings(everything)
+    own = {vec.hname() for g in handle.groups for vec in g.vectors()} if handle is not None else frozenset()
+    found, recorders = find_recordings(everything, exclude=own)
     lost = [(vec, everything[i][0]) for vec, i in found if i < len(probes)]
     if lost:
         vec, seg = lost[0]
@@ -481,23 +502,33 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
     """
     global _active
     mechanisms.load()
-    if _active is not None and _active.swapped:
-        raise SwapError("a swap is already in effect; call neuron_ann.swap_back() before swapping again.")
+    handle = _active if _active is not None and _active.swapped else None
+    if handle is not None and (direct_delivery or handle.direct_delivery):
+        raise SwapError(
+            "a swap is already in effect, and cells can be added to it only when neither it nor this call uses "
+            "direct_delivery; swap every cell in one swap_to_ann(direct_delivery=True) call, or leave direct_delivery off."
+        )
     candidates = bundle_registry.resolve_bundles(bundles)
     if cells is None:
-        cells = [c for c in celltools.cells_in_model() if bundle_registry.bundle_for(celltools.cell_type_name(c), candidates)]
+        swapped = {celltools.cell_key(c) for c in handle.cells} if handle is not None else set()
+        cells = [c for c in celltools.cells_in_model()
+                 if celltools.cell_key(c) not in swapped and bundle_registry.bundle_for(celltools.cell_type_name(c), candidates)]
     else:
         cells = list(cells)
     plan = make_plan(cells, candidates, celltools.cell_type_name, bundle_registry.bundle_for)
     for group in plan.groups:
         check_dt(group.bundle)
-    recorders = _probe_recordings(plan) if check_recordings else []
+    recorders = _probe_recordings(plan, handle) if check_recordings else []
 
     # nothing has changed up to here; from now on the swap is applied
     groups, records, inputs = [], [], {}
     direct = []  # (entry, source group index, source cell index): completed once every group exists
     for gp in plan.groups:
-        g = TypeGroup(gp, providers=providers, threads=threads)
+        g = next((old for old in handle.groups if _same_bundle(old.bundle, gp.bundle)), None) if handle is not None else None
+        if g is None:
+            g, first = TypeGroup(gp, providers=providers, threads=threads), 0
+        else:
+            first = g.add_cells(gp.cells)  # the plan's cell i is the group's cell first + i
         cell_records = []
         for cp in gp.cells:
             cell_records.append(save_cell(cp.cell, cp.kept + cp.doomed, cp.soma, sections=restorable))
@@ -514,13 +545,13 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
                     if g.relay is None:
                         g.relay = Relay(g.dt_ms)
                     relay = g.relay.source_id(key)
-            nc.setpost(g.capture(index, site) if source is None and relay is None else None)
+            nc.setpost(g.capture(first + index, site) if source is None and relay is None else None)
             nc.delay = shifted_delay(user, g.dt_ms)
-            inputs[name] = entry = _CapturedInput(g, index, synapse, user, float(nc.delay), site, relay=relay)
+            inputs[name] = entry = _CapturedInput(g, first + index, synapse, user, float(nc.delay), site, relay=relay)
             if source is not None:
                 direct.append((entry, *source))
         for index, source in gp.currents:
-            g.add_current_probe(index, source)
+            g.add_current_probe(first + index, source)
         parking = h.Section(name="neuron_ann_parking")
         for index, cp in enumerate(gp.cells):
             _park_synapses(cp.soma, cp.kept, cell_records[index], parking)
@@ -532,8 +563,8 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
                 h.disconnect(sec=sec)
                 for mech in inserted_mechanisms(sec)[0]:
                     sec.uninsert(mech)
-            g.add_clamps(index)
-            g.add_readouts(index, {celltools.relative_name(sec): sec for sec in cp.kept})
+            g.add_clamps(first + index)
+            g.add_readouts(first + index, {celltools.relative_name(sec): sec for sec in cp.kept})
             for sec in [cp.soma, *cp.kept]:
                 name = celltools.relative_name(sec)
                 cell_records[index].ion_styles += [(name, ion, code) for ion, code in quiet_ions(sec)]
@@ -543,14 +574,23 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
         records.append(cell_records)
     for entry, group_index, cell_index in direct:
         entry.source = (groups[group_index], cell_index)
-    handle = SwapHandle(groups, records, inputs, plan.from_soma)
-    _active = handle
+    if handle is None:
+        handle = SwapHandle(groups, records, inputs, plan.from_soma)
+        handle.direct_delivery = direct_delivery
+        _active = handle
+    else:
+        handle._add(groups, records, inputs, plan.from_soma)
     _refuse_stopped_recordings(handle, recorders)
-    for g in groups:
+    for g in handle.groups:
         g.reset_stats()  # stats count the user's runs only
     _return_freed_memory()
     log.info(handle.report())
     return handle
+
+
+def _same_bundle(a, b) -> bool:
+    """Whether two loaded bundles are one (the same file loaded twice is)."""
+    return a is b or (a.path == b.path and a.meta == b.meta and a.model_bytes == b.model_bytes)
 
 
 def _return_freed_memory() -> None:
