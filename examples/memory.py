@@ -1,6 +1,6 @@
 """Resident memory of a swapped network, stage by stage.
 
-    python examples/memory.py [N] [--tstop MS] [--not-restorable] [--batch B]
+    python examples/memory.py [N] [--tstop MS] [--not-restorable] [--direct] [--batch B]
     python examples/memory.py N --reuse B
 
 Builds ``neuron-ann bench``'s network of N cells of the shipped L5PC bundle's type (300 by
@@ -62,6 +62,7 @@ def main() -> None:
     ap.add_argument("cells", nargs="?", type=int, default=300)
     ap.add_argument("--tstop", type=float, default=100.0)
     ap.add_argument("--not-restorable", action="store_true", help="swap_to_ann(restorable=False)")
+    ap.add_argument("--direct", action="store_true", help="swap_to_ann(direct_delivery=True): no input capture per contact site")
     ap.add_argument("--batch", type=int, metavar="B", help="build B cells at a time, swapping each batch before the next")
     ap.add_argument("--reuse", type=int, metavar="B", help="build and delete B batches of N cells instead (no swap)")
     args = ap.parse_args()
@@ -69,7 +70,7 @@ def main() -> None:
         reuse(args.cells, args.reuse)
         return
     start = resident_mb()[0]
-    options = {"threads": 1, "restorable": not args.not_restorable}
+    options = {"threads": 1, "restorable": not args.not_restorable, "direct_delivery": args.direct}
     if args.batch:
         from neuron_ann.bundle import load
 
@@ -96,7 +97,8 @@ def main() -> None:
     h.continuerun(args.tstop)
     rows.append((f"ran {args.tstop:g} ms", *resident_mb()))
     (stats,) = handle.stats().values()
-    print(f"{args.cells} {bundle.meta['cell_type']['name']} cells (restorable={not args.not_restorable}); "
+    print(f"{args.cells} {bundle.meta['cell_type']['name']} cells (restorable={not args.not_restorable}, "
+          f"direct_delivery={args.direct}); "
           f"{start:.0f} MB resident before building")
     print(f"{'stage':<17} {'resident MB':>12} {'peak MB':>9} {'MB per cell':>12}")
     for stage, current, peak in rows:

@@ -380,7 +380,7 @@ def test_swap_back_restores_every_value_of_an_l5pc():
         assert after[name] == before[name], name
 
 
-def _batched_chain(ball_path, pv_path, batches):
+def _batched_chain(ball_path, pv_path, batches, direct=False):
     """A chain BallHH 0 -> 1 -> ... -> 4 -> PVBasket, a NetStim into cell 0 and an IClamp on cell 3,
     built and swapped in ``batches`` (cell counts; None: built whole, swapped once). Each cell's
     incoming NetCon is made before its batch is swapped, from the soma of an earlier cell
@@ -407,24 +407,28 @@ def _batched_chain(ball_path, pv_path, batches):
             keep += [syn, nc]
             cells.append(cell)
             recs.append(_detector(cell))
-        handles.append(neuron_ann.swap_to_ann(cells=cells[len(cells) - size :], bundles=[ball_path, pv_path]))
+        handles.append(neuron_ann.swap_to_ann(cells=cells[len(cells) - size :], bundles=[ball_path, pv_path], direct_delivery=direct))
     h.finitialize(-65)
     h.continuerun(30)
     return cells, [np.array(v) for _, v in recs], handles, keep
 
 
-@pytest.mark.parametrize("batches", [[1, 2, 3], [2, 1, 1, 2]])
-def test_cells_added_to_a_swap_in_batches_run_as_one_swap(ball_path, pv_path, batches):
+@pytest.mark.parametrize("batches, direct", [([1, 2, 3], False), ([2, 1, 1, 2], False), ([1, 2, 3], True)])
+def test_cells_added_to_a_swap_in_batches_run_as_one_swap(ball_path, pv_path, batches, direct):
     """swap_to_ann with a swap in effect adds the cells to it: one handle, one group per type (its
-    buffers grown past their capacity), the same spikes as one swap of the whole network."""
-    built = _batched_chain(ball_path, pv_path, None)
+    buffers grown past their capacity), the same spikes as one swap of the whole network, and with
+    direct delivery the same connections delivered directly."""
+    built = _batched_chain(ball_path, pv_path, None, direct)
     whole = built[1]
     neuron_ann.swap_back()
     del built
     gc.collect()  # the cells (in reference cycles) before their NetCons: NEURON crashes on a NetCon onto a deleted section's synapse
     assert all(len(t) > 0 for t in whole)
-    cells, times, handles, keep = _batched_chain(ball_path, pv_path, batches)
+    cells, times, handles, keep = _batched_chain(ball_path, pv_path, batches, direct)
     handle = handles[0]
+    if direct:  # 5 links between swapped cells delivered by the runtime, the NetStim's through a relay collector
+        assert (handle.direct_count, handle.relay_count) == (6, 1)
+        assert [s["direct_connections"] for s in handle.stats().values()] == [5, 0]  # routes out of each group
     assert all(other is handle for other in handles)
     assert [(g.type_name.split(".")[-1], g.n_cells) for g in handle.groups] == [("BallHH", 5), ("PVBasket", 1)]
     ball = handle.groups[0]
@@ -440,14 +444,15 @@ def test_cells_added_to_a_swap_in_batches_run_as_one_swap(ball_path, pv_path, ba
     assert all(len([s for s in h.allsec() if s.cell() is c]) > 1 for c in cells[5:])
 
 
-def test_cells_cannot_be_added_to_a_swap_with_direct_delivery(ball_path):
+def test_cells_are_added_to_a_swap_with_its_direct_delivery_setting(ball_path):
     first, second = BallHH(gid=0), BallHH(gid=1)
     neuron_ann.swap_to_ann(cells=[first], bundles=[ball_path], direct_delivery=True)
-    with pytest.raises(SwapError, match="cells can be added to it only when neither it nor this call uses direct_delivery"):
+    with pytest.raises(SwapError, match=r"a swap made with direct_delivery=True is in effect, and this call adds cells to it "
+                                        r"with direct_delivery=False; add cells with the setting of the swap in effect"):
         neuron_ann.swap_to_ann(cells=[second], bundles=[ball_path])
     neuron_ann.swap_back()
     neuron_ann.swap_to_ann(cells=[first], bundles=[ball_path])
-    with pytest.raises(SwapError, match="direct_delivery"):
+    with pytest.raises(SwapError, match="direct_delivery=False is in effect"):
         neuron_ann.swap_to_ann(cells=[second], bundles=[ball_path], direct_delivery=True)
     assert neuron_ann.swap_to_ann(bundles=[ball_path]).cells == [first, second]  # cells=None: the cells not yet swapped
 

@@ -39,12 +39,23 @@ def test_hoc_functions_swap_template_cells_and_refuse_swap_back(ballstick_bundle
     out.record(spikes)
     assert h.swap_to_ann(str(ballstick_bundle)) == 2
     assert len(list(h.allsec())) == 2
+    # swap_to_ann() again swaps the cells built since, adding them to the swap in effect
+    cells.append(h.BallStick())
+    link = h.NetCon(cells[0].soma(0.5)._ref_v, cells[2].syn, sec=cells[0].soma)
+    link.threshold, link.delay, link.weight[0] = -20, 1.0, 0.6
+    late = h.NetCon(cells[2].soma(0.5)._ref_v, None, sec=cells[2].soma)
+    late.threshold = -20
+    late_spikes = h.Vector()
+    late.record(late_spikes)
+    assert h.swap_to_ann(str(ballstick_bundle)) == 3
+    assert len(list(h.allsec())) == 3
     h.finitialize(-65)
     h.continuerun(5)
     assert list(spikes) == pytest.approx([1.5], abs=1e-9)  # input arrives at 1.5 -> interval [1, 2) -> spike at 1.5
+    assert list(late_spikes) == pytest.approx([2.5], abs=1e-9)  # its spike arrives at 2.5 -> interval [2, 3)
     with pytest.raises(SwapError, match=r"cannot swap BallStick\[\d+\] back: its sections belong to a hoc template.*Nothing was changed"):
         neuron_ann.swap_back()
-    assert len(list(h.allsec())) == 2
+    assert len(list(h.allsec())) == 3
 
 
 def test_nrniv_runs_the_hoc_example():

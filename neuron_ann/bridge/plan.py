@@ -293,7 +293,7 @@ class GroupPlan:
 class Plan:
     groups: list  # GroupPlan
     section_owner: dict  # section -> (group, cell index)
-    from_soma: dict  # NetCon name -> (group index, cell index) of the swapped cell whose soma is its source, else None
+    from_soma: dict  # NetCon name -> (group index, cell index) of the cell to swap whose soma is its source (only those)
 
 
 def _kind_of(pp, bundle: Bundle) -> tuple[str | None, str]:
@@ -408,21 +408,29 @@ def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
 
     mt = h.MechanismType(1)
     targeted = {}
-    netcons = all_objects("NetCon")
-    for nc in netcons:
+    sourced = []  # (NetCon, its source segment or point process) for sources on the cells to swap
+    # one pass over every NetCon, as few NEURON calls per NetCon as can tell (cells are added to
+    # a swap in batches, and each batch's plan looks at every NetCon of the network again)
+    for nc in all_objects("NetCon"):
         target = nc.syn()
-        if target is not None and not nc.valid():
-            if target.has_loc() and target.get_segment().sec in section_owner:
-                raise SwapError(
-                    f"{nc.hname()} targets {target.hname()} on a cell to be swapped, but its source object was freed: "
-                    "NEURON can neither retarget it nor run with it once the synapse's section is deleted. "
-                    f"Drop every reference to {nc.hname()} (e.g. 'del nc') before swap_to_ann()."
-                )
-            continue  # delivers nothing and touches no swapped cell
         if target is not None and target.has_loc():
             seg = target.get_segment()
             if seg.sec in section_owner:
+                if not nc.valid():
+                    raise SwapError(
+                        f"{nc.hname()} targets {target.hname()} on a cell to be swapped, but its source object was freed: "
+                        "NEURON can neither retarget it nor run with it once the synapse's section is deleted. "
+                        f"Drop every reference to {nc.hname()} (e.g. 'del nc') before swap_to_ann()."
+                    )
                 targeted.setdefault(target, []).append(nc)
+        seg = nc.preseg()
+        if seg is not None:
+            if seg.sec in section_owner:
+                sourced.append((nc, seg))
+            continue
+        pre = nc.pre()
+        if pre is not None and pre.has_loc() and pre.get_segment().sec in section_owner:
+            sourced.append((nc, pre))
     site_cache = {}
     taken = {}  # (cell, tied sites) -> synapses mapped so far
     for sec, (group, index) in section_owner.items():
@@ -465,24 +473,18 @@ def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
                     )
     group_index = {id(g): i for i, g in enumerate(groups.values())}
     from_soma = {}
-    for nc in netcons:
-        pre = nc.pre()
-        seg = nc.preseg()
-        name = nc.hname()
-        from_soma[name] = None
-        if seg is not None and seg.sec in section_owner:
-            group, index = section_owner[seg.sec]
-            from_soma[name] = (group_index[id(group)], index)
-            if seg.sec != group.cells[index].soma:
+    for nc, source in sourced:
+        if hasattr(source, "sec"):  # a segment: the NetCon watches its voltage
+            group, index = section_owner[source.sec]
+            from_soma[nc.hname()] = (group_index[id(group)], index)
+            if source.sec != group.cells[index].soma:
                 raise SwapError(
-                    f"{describe_netcon(nc)} detects spikes on {seg.sec.name()}, a section the swap deletes; "
+                    f"{describe_netcon(nc)} detects spikes on {source.sec.name()}, a section the swap deletes; "
                     f"the surrogate emits spikes at the soma: make the NetCon's source {celltools.relative_name(group.cells[index].soma)}(0.5)._ref_v."
                 )
-        elif pre is not None and pre.has_loc():
-            loc = pre.get_segment()
-            if loc.sec in section_owner:
-                raise SwapError(
-                    f"{describe_netcon(nc)} takes events from {pre.hname()} on {loc.sec.name()} of a swapped cell, which "
-                    "the surrogate does not model; use the soma's voltage (soma(0.5)._ref_v) as the spike source."
-                )
+        else:
+            raise SwapError(
+                f"{describe_netcon(nc)} takes events from {source.hname()} on {source.get_segment().sec.name()} of a swapped "
+                "cell, which the surrogate does not model; use the soma's voltage (soma(0.5)._ref_v) as the spike source."
+            )
     return Plan(groups=list(groups.values()), section_owner=section_owner, from_soma=from_soma)

@@ -51,7 +51,7 @@ class _CapturedInput:
     def __init__(self, group, cell_index, synapse, user_delay, set_delay, site, source=None, relay=None):
         self.group = group
         self.cell_index = cell_index
-        self.synapse = synapse  # the user's synapse, put back by swap_back
+        self.synapse = synapse  # the user's synapse, put back by swap_back (None for a swap that cannot be swapped back)
         self.user_delay = user_delay  # the delay the user gave the NetCon (ms)
         self.set_delay = set_delay  # the shortened delay the bridge gave it (ms)
         self.site = site  # the contact site it feeds
@@ -60,7 +60,39 @@ class _CapturedInput:
 
     def label(self, nc) -> str:
         """``NetCon[3] (NetStim[0] -> AMPA_NMDA[2] of the swapped BallHH[0])``-style text."""
-        return f"{nc.hname()} ({netcon_source(nc)} -> {self.synapse.hname()} of the swapped {self.group.cells[self.cell_index]!r})"
+        synapse = self.synapse.hname() if self.synapse is not None else f"contact site {self.site}"
+        return f"{nc.hname()} ({netcon_source(nc)} -> {synapse} of the swapped {self.group.cells[self.cell_index]!r})"
+
+
+class _SomaSources:
+    """Whether each NetCon's source is a swapped cell's soma, known or not yet, in one byte per NetCon
+    number (``NetCon[12]`` is number 12; hoc never reuses one): a dict keyed by name would hold
+    about 100 bytes per NetCon, 20 KB per L5PC of the bench network."""
+
+    _UNKNOWN, _NO, _YES = 0, 1, 2
+
+    def __init__(self):
+        self._flags = bytearray()
+
+    @staticmethod
+    def _number(name: str) -> int:
+        return int(name[name.index("[") + 1 : -1])
+
+    def get(self, name: str) -> bool | None:
+        number = self._number(name)
+        flag = self._flags[number] if number < len(self._flags) else self._UNKNOWN
+        return None if flag == self._UNKNOWN else flag == self._YES
+
+    def set(self, name: str, yes: bool) -> None:
+        number = self._number(name)
+        if number >= len(self._flags):
+            self._flags.extend(bytes(max(number + 1, 2 * len(self._flags)) - len(self._flags)))
+        self._flags[number] = self._YES if yes else self._NO
+
+    def mark(self, names) -> None:
+        """Mark these NetCons as coming from a swapped soma."""
+        for name in names:
+            self.set(name, True)
 
 
 class SwapHandle:
@@ -73,16 +105,18 @@ class SwapHandle:
 
     def __init__(self, groups, records, inputs, from_soma=None):
         self.groups = groups
-        self.relay_count = sum(1 for entry in inputs.values() if entry.relay is not None)
-        self.direct_count = sum(1 for entry in inputs.values() if entry.source is not None) + self.relay_count
+        self.relay_count = self.direct_count = 0
+        self._count_direct(inputs)
         self._routes = {}  # source group -> its direct connections as read at the last finitialize
         self._records = records  # per group, per cell: CellRecord
         # NetCon name -> _CapturedInput. Keyed by name, not by the NetCon: the handle must not
         # keep a NetCon alive that the user deletes (hoc never reuses an object's name)
         self._inputs = inputs
-        # name -> whether a NetCon's source is a swapped soma (see _check_at_finitialize)
-        self._from_soma = {name: source is not None for name, source in (from_soma or {}).items()}
-        self._index()
+        self._from_soma = _SomaSources()  # whether a NetCon's source is a swapped soma (see _check)
+        self._from_soma.mark(name for name, source in (from_soma or {}).items() if source is not None)
+        # what the finitialize check looks NetCons up in; it changes only when cells are added
+        self._somas, self._captures, self._lost = {}, {}, set()
+        self._index(groups, records)
         # checks at the very start of finitialize: NEURON crashes later in finitialize when a
         # NetCon targets a synapse whose section was deleted, so that must be refused first
         self._check_handler = h.FInitializeHandler(3, self._check_at_finitialize)
@@ -90,11 +124,19 @@ class SwapHandle:
         self.swapped = True
         self.direct_delivery = False  # whether swap_to_ann(direct_delivery=True) made it
 
-    def _index(self) -> None:
-        """What the finitialize check looks NetCons up in; it changes only when cells are added."""
-        self._somas = {soma: g for g in self.groups for soma in g.somas}
-        self._captures = {cap: g for g in self.groups for cap in g.captures.values()}
-        self._lost = {pp for g_records in self._records for record in g_records for pp, *_ in record.point_processes}
+    def _index(self, groups, records) -> None:
+        """Add the somas, captures and parked point processes of the cells of ``groups`` whose ``records``
+        are given (the last ones of each group) to what the finitialize check looks NetCons up in."""
+        for g, cell_records in zip(groups, records):
+            first = g.n_cells - len(cell_records)
+            self._somas.update((soma, g) for soma in g.somas[first:])
+            self._captures.update((cap, g) for (cell_index, _), cap in g.captures.items() if cell_index >= first)
+            self._lost.update(pp for record in cell_records for pp, *_ in record.point_processes)
+
+    def _count_direct(self, inputs) -> None:
+        relayed = sum(1 for entry in inputs.values() if entry.relay is not None)
+        self.relay_count += relayed
+        self.direct_count += sum(1 for entry in inputs.values() if entry.source is not None) + relayed
 
     def _add(self, groups, records, inputs, from_soma) -> None:
         """Take in the cells of a later ``swap_to_ann`` call: ``groups`` are this handle's groups that
@@ -106,8 +148,10 @@ class SwapHandle:
                 self.groups.append(g)
                 self._records.append(cell_records)
         self._inputs.update(inputs)
-        self._from_soma.update({name: source is not None for name, source in from_soma.items()})
-        self._index()
+        self._count_direct(inputs)
+        # the new plan saw only the new cells: its None does not mean "not from a swapped soma"
+        self._from_soma.mark(name for name, source in from_soma.items() if source is not None)
+        self._index(groups, records)
 
     # --- reporting --------------------------------------------------------------------
     @property
@@ -273,17 +317,16 @@ class SwapHandle:
         direct = []  # (source group, source cell, target group, slot, weight, delay)
         relayed = {g: ([], [], [], []) for g in self.groups if g.relay is not None}  # source ids, delays, slots, weights
         inputs = self._inputs
-        # NetCon name -> whether its source is a swapped soma. A NetCon's source never changes
-        # and hoc never reuses a name, so only NetCons new since the last check need preseg()
-        # (rebuilt each time: deleted NetCons drop out)
-        seen, from_soma = self._from_soma, {}
+        # whether a NetCon's source is a swapped soma: a NetCon's source never changes, so only
+        # NetCons new since the last check need preseg() (the swap marks those of the cells it adds)
+        from_soma = self._from_soma
         for nc in all_objects("NetCon"):
             name = nc.hname()
-            mine = seen.get(name)
+            mine = from_soma.get(name)
             if mine is None:
                 seg = nc.preseg()
                 mine = seg is not None and seg.sec in somas
-            from_soma[name] = mine
+                from_soma.set(name, mine)
             if mine:
                 thresholds.append(nc.threshold)
             target = nc.syn()
@@ -323,7 +366,6 @@ class SwapHandle:
                     f"{describe_netcon(nc)} targets {target.hname()}, a synapse on a section the swap removed; "
                     "make NetCons before swap_to_ann() (they are then captured), delete this NetCon, or swap_back() first."
                 )
-        self._from_soma = from_soma
         self._thresholds = thresholds
         self._routes = self._make_routes(direct)
         for g, links in relayed.items():  # after the loop over NetCons: this makes collector NetCons
@@ -463,8 +505,20 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
                 restorable: bool = True, direct_delivery: bool = False) -> SwapHandle:
     """Replace detailed cells by their surrogates.
 
+    Called while a swap is in effect, it adds the cells to that swap and returns its handle:
+    one handle and, per cell type, one batched step over all its cells, as if they had been
+    swapped together. So a network too large to build in full can be built and swapped in
+    batches (NEURON reuses the memory of a batch's deleted sections for the next), provided
+    that every NetCon onto a cell's synapses is made before that cell's batch is swapped:
+    NEURON refuses a NetCon made later onto a swapped cell's synapse ("point process not
+    located in a section"). NetCons from a swapped cell's soma can be made at any time. Call
+    ``h.finitialize`` after the last batch. Each call uses the ``direct_delivery`` setting of
+    the first. Under MPI every rank makes the same number of calls (each initializes the
+    model, collectively).
+
     Args:
-        cells: cells to swap (default: every cell in the model whose type has a bundle).
+        cells: cells to swap (default: every cell in the model whose type has a bundle and
+            that is not swapped yet).
         bundles: bundle paths or :class:`~neuron_ann.bundle.Bundle` objects; they win over
             registered and shipped bundles.
         providers: ONNX Runtime provider name(s) overriding the automatic choice (CUDA when
@@ -503,10 +557,10 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
     global _active
     mechanisms.load()
     handle = _active if _active is not None and _active.swapped else None
-    if handle is not None and (direct_delivery or handle.direct_delivery):
+    if handle is not None and direct_delivery != handle.direct_delivery:
         raise SwapError(
-            "a swap is already in effect, and cells can be added to it only when neither it nor this call uses "
-            "direct_delivery; swap every cell in one swap_to_ann(direct_delivery=True) call, or leave direct_delivery off."
+            f"a swap made with direct_delivery={handle.direct_delivery} is in effect, and this call adds cells to it "
+            f"with direct_delivery={direct_delivery}; add cells with the setting of the swap in effect."
         )
     candidates = bundle_registry.resolve_bundles(bundles)
     if cells is None:
@@ -522,13 +576,16 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
 
     # nothing has changed up to here; from now on the swap is applied
     groups, records, inputs = [], [], {}
-    direct = []  # (entry, source group index, source cell index): completed once every group exists
+    direct = []  # (entry, source group index, source cell index) in the plan: completed once every group exists
+    firsts = []  # per plan group: the index its first cell gets in its TypeGroup
+    swapped_somas = None  # direct delivery when adding cells: soma -> (group, cell index) of the cells swapped before
     for gp in plan.groups:
         g = next((old for old in handle.groups if _same_bundle(old.bundle, gp.bundle)), None) if handle is not None else None
         if g is None:
             g, first = TypeGroup(gp, providers=providers, threads=threads), 0
         else:
             first = g.add_cells(gp.cells)  # the plan's cell i is the group's cell first + i
+        firsts.append(first)
         cell_records = []
         for cp in gp.cells:
             cell_records.append(save_cell(cp.cell, cp.kept + cp.doomed, cp.soma, sections=restorable))
@@ -538,16 +595,25 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
             user = float(nc.delay)
             name = nc.hname()
             source = relay = None
+            swapped_source = None
             if direct_delivery and nc.active():
                 source = _direct_source(plan.from_soma.get(name), plan, gp)
-                key = _relay_source(nc) if source is None else None
+                if source is None and handle is not None:
+                    if swapped_somas is None:
+                        swapped_somas = {soma: (old, i) for old in handle.groups for i, soma in enumerate(old.somas)}
+                    seg = nc.preseg()
+                    swapped_source = swapped_somas.get(seg.sec) if seg is not None else None
+                    if swapped_source is not None and swapped_source[0].dt_ms != g.dt_ms:
+                        swapped_source = None
+                key = _relay_source(nc) if source is None and swapped_source is None else None
                 if key is not None:
                     if g.relay is None:
                         g.relay = Relay(g.dt_ms)
                     relay = g.relay.source_id(key)
-            nc.setpost(g.capture(first + index, site) if source is None and relay is None else None)
+            nc.setpost(g.capture(first + index, site) if source is None and swapped_source is None and relay is None else None)
             nc.delay = shifted_delay(user, g.dt_ms)
-            inputs[name] = entry = _CapturedInput(g, first + index, synapse, user, float(nc.delay), site, relay=relay)
+            inputs[name] = entry = _CapturedInput(g, first + index, synapse if restorable else None, user, float(nc.delay), site,
+                                                  swapped_source, relay)
             if source is not None:
                 direct.append((entry, *source))
         for index, source in gp.currents:
@@ -573,7 +639,7 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
         groups.append(g)
         records.append(cell_records)
     for entry, group_index, cell_index in direct:
-        entry.source = (groups[group_index], cell_index)
+        entry.source = (groups[group_index], firsts[group_index] + cell_index)
     if handle is None:
         handle = SwapHandle(groups, records, inputs, plan.from_soma)
         handle.direct_delivery = direct_delivery
