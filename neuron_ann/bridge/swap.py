@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import ctypes
 import logging
+from array import array
 
+import numpy as np
 from neuron import h
 
 from .. import celltools, mechanisms
 from ..errors import SwapError
 from . import bundles as bundle_registry
 from .group import EXCHANGE_EPS_MS, TypeGroup
+from .inputs import CapturedInputs
 from .morphology import inserted_mechanisms, point_process_params, quiet_ions, restore_cell, save_cell
 from .plan import (
     CURRENT_SOURCES,
@@ -40,28 +43,6 @@ PEAK_ABOVE_THRESHOLD_MV = 30.0
 CAP_BELOW_THRESHOLD_MV = 1.0
 
 _active: SwapHandle | None = None
-
-
-class _CapturedInput:
-    """A user NetCon onto a swapped cell's synapse, retargeted onto an ANNInput capture (or, with
-    direct delivery, left without a target): where it came from, where it feeds and its delays."""
-
-    __slots__ = ("group", "cell_index", "synapse", "user_delay", "set_delay", "site", "source", "relay")
-
-    def __init__(self, group, cell_index, synapse, user_delay, set_delay, site, source=None, relay=None):
-        self.group = group
-        self.cell_index = cell_index
-        self.synapse = synapse  # the user's synapse, put back by swap_back (None for a swap that cannot be swapped back)
-        self.user_delay = user_delay  # the delay the user gave the NetCon (ms)
-        self.set_delay = set_delay  # the shortened delay the bridge gave it (ms)
-        self.site = site  # the contact site it feeds
-        self.source = source  # direct delivery: (source group, source cell index); else None (captured)
-        self.relay = relay  # direct delivery from another source: its source id in the group's Relay; else None
-
-    def label(self, nc) -> str:
-        """``NetCon[3] (NetStim[0] -> AMPA_NMDA[2] of the swapped BallHH[0])``-style text."""
-        synapse = self.synapse.hname() if self.synapse is not None else f"contact site {self.site}"
-        return f"{nc.hname()} ({netcon_source(nc)} -> {synapse} of the swapped {self.group.cells[self.cell_index]!r})"
 
 
 class _SomaSources:
@@ -105,13 +86,12 @@ class SwapHandle:
 
     def __init__(self, groups, records, inputs, from_soma=None):
         self.groups = groups
-        self.relay_count = self.direct_count = 0
-        self._count_direct(inputs)
         self._routes = {}  # source group -> its direct connections as read at the last finitialize
         self._records = records  # per group, per cell: CellRecord
-        # NetCon name -> _CapturedInput. Keyed by name, not by the NetCon: the handle must not
-        # keep a NetCon alive that the user deletes (hoc never reuses an object's name)
+        # the captured NetCons (CapturedInputs), found by NetCon number: the handle must not keep
+        # a NetCon alive that the user deletes
         self._inputs = inputs
+        self.direct_count, self.relay_count = inputs.counts()
         self._from_soma = _SomaSources()  # whether a NetCon's source is a swapped soma (see _check)
         self._from_soma.mark(name for name, source in (from_soma or {}).items() if source is not None)
         # what the finitialize check looks NetCons up in; it changes only when cells are added
@@ -133,22 +113,17 @@ class SwapHandle:
             self._captures.update((cap, g) for (cell_index, _), cap in g.captures.items() if cell_index >= first)
             self._lost.update(pp for record in cell_records for pp, *_ in record.point_processes)
 
-    def _count_direct(self, inputs) -> None:
-        relayed = sum(1 for entry in inputs.values() if entry.relay is not None)
-        self.relay_count += relayed
-        self.direct_count += sum(1 for entry in inputs.values() if entry.source is not None) + relayed
-
-    def _add(self, groups, records, inputs, from_soma) -> None:
+    def _add(self, groups, records, from_soma) -> None:
         """Take in the cells of a later ``swap_to_ann`` call: ``groups`` are this handle's groups that
-        got cells (by :meth:`TypeGroup.add_cells`) and new ones, ``records`` their new cells' records."""
+        got cells (by :meth:`TypeGroup.add_cells`) and new ones, ``records`` their new cells' records
+        (their captured NetCons are already in ``self._inputs``)."""
         for g, cell_records in zip(groups, records):
             if g in self.groups:
                 self._records[self.groups.index(g)].extend(cell_records)
             else:
                 self.groups.append(g)
                 self._records.append(cell_records)
-        self._inputs.update(inputs)
-        self._count_direct(inputs)
+        self.direct_count, self.relay_count = self._inputs.counts()
         # the new plan saw only the new cells: its None does not mean "not from a swapped soma"
         self._from_soma.mark(name for name, source in from_soma.items() if source is not None)
         self._index(groups, records)
@@ -184,11 +159,11 @@ class SwapHandle:
         A delay the user sets while swapped is reported here at once and takes effect at
         the next ``h.finitialize``. For any other NetCon this is ``nc.delay``.
         """
-        entry = self._inputs.get(nc.hname()) if self.swapped else None
+        row = self._inputs.row(nc.hname()) if self.swapped else -1
         now = float(nc.delay)
-        if entry is None or now != entry.set_delay:
+        if row < 0 or now != self._inputs.set_delay[row]:
             return now
-        return entry.user_delay
+        return float(self._inputs.user_delay[row])
 
     def readout_ref(self, cell, name: str):
         """A pointer to a readout's value for ``h.Vector().record(...)`` (any readout, fluorescence included)."""
@@ -268,21 +243,22 @@ class SwapHandle:
                 restore_cell(cell, record, soma)
             g.clamps.clear()
             g.current_probes.clear()
+        inputs = self._inputs
         for nc in all_objects("NetCon"):
-            entry = self._inputs.get(nc.hname())
-            if entry is None:
+            row = inputs.row(nc.hname())
+            if row < 0:
                 continue
-            nc.setpost(entry.synapse)
+            nc.setpost(inputs.synapse_of(row))
             if not nc.valid():
                 continue  # its source was freed: it delivers nothing, and NEURON refuses to read its delay
-            if entry.source is not None or entry.relay is not None:
+            if inputs.is_direct(row):
                 nc.active(True)  # direct: it was active at the swap; having no target made it inactive
-            if float(nc.delay) == entry.set_delay:
-                nc.delay = entry.user_delay  # else the user set a delay while swapped: it stays
+            if float(nc.delay) == inputs.set_delay[row]:
+                nc.delay = float(inputs.user_delay[row])  # else the user set a delay while swapped: it stays
         self._captures = {}  # before release: the handle must not keep an ANNInput alive
         for g in self.groups:
             g.release()
-        self._inputs = {}
+        inputs.release()
         self._fih = None
         self._check_handler = None
         self.swapped = False
@@ -314,9 +290,8 @@ class SwapHandle:
         somas, captures, lost = self._somas, self._captures, self._lost
         thresholds = []
         mpi = mpi_ranks() > 1
-        direct = []  # (source group, source cell, target group, slot, weight, delay)
-        relayed = {g: ([], [], [], []) for g in self.groups if g.relay is not None}  # source ids, delays, slots, weights
         inputs = self._inputs
+        direct_rows, direct_weights = array("q"), array("d")  # direct delivery: rows and weights as read now
         # whether a NetCon's source is a swapped soma: a NetCon's source never changes, so only
         # NetCons new since the last check need preseg() (the swap marks those of the cells it adds)
         from_soma = self._from_soma
@@ -331,26 +306,18 @@ class SwapHandle:
                 thresholds.append(nc.threshold)
             target = nc.syn()
             if target is None:
-                entry = inputs.get(name) if self.direct_count else None
-                if entry is not None and (entry.source is not None or entry.relay is not None):
-                    g = entry.group
+                row = inputs.row(name) if self.direct_count else -1
+                if row >= 0 and inputs.is_direct(row):
                     now = nc.delay
-                    if mpi or now != entry.set_delay:
-                        self._sync_delay(nc, entry, g, mpi, now)
-                    slot = entry.cell_index * g.n_sites + entry.site
-                    if entry.source is not None:
-                        direct.append((*entry.source, g, slot, float(nc.weight[0]), entry.set_delay))
-                    else:
-                        ids, delays, slots, weights = relayed[g]
-                        ids.append(entry.relay)
-                        delays.append(entry.set_delay)
-                        slots.append(slot)
-                        weights.append(nc.weight[0])
+                    if mpi or now != inputs.set_delay[row]:
+                        self._sync_delay(nc, row, mpi, now)
+                    direct_rows.append(row)
+                    direct_weights.append(nc.weight[0])
                 continue
             g = captures.get(target)
             if g is not None:
-                entry = inputs.get(name)
-                if entry is None:
+                row = inputs.row(name)
+                if row < 0:
                     raise SwapError(
                         f"{describe_netcon(nc)} was made after swap_to_ann() onto {target.hname()}, the bridge's input capture "
                         f"for a swapped {g.type_name} (while swapped, nc.syn() of a captured NetCon returns the capture); make "
@@ -359,43 +326,58 @@ class SwapHandle:
                 if not nc.valid():
                     continue  # its source was freed: it delivers nothing, and NEURON refuses to read its delay
                 now = nc.delay
-                if mpi or now != entry.set_delay:
-                    self._sync_delay(nc, entry, g, mpi, now)
+                if mpi or now != inputs.set_delay[row]:
+                    self._sync_delay(nc, row, mpi, now)
             elif target in lost:
                 raise SwapError(
                     f"{describe_netcon(nc)} targets {target.hname()}, a synapse on a section the swap removed; "
                     "make NetCons before swap_to_ann() (they are then captured), delete this NetCon, or swap_back() first."
                 )
         self._thresholds = thresholds
-        self._routes = self._make_routes(direct)
-        for g, links in relayed.items():  # after the loop over NetCons: this makes collector NetCons
-            g.relay.build(*links)
+        rows = np.frombuffer(direct_rows, dtype=np.int64) if len(direct_rows) else np.zeros(0, dtype=np.int64)
+        weights = np.frombuffer(direct_weights, dtype=np.float64) if len(direct_weights) else np.zeros(0)
+        from_cells = inputs.source_group[rows] >= 0
+        self._routes = self._make_routes(rows[from_cells], weights[from_cells])
+        relayed, relayed_weights = rows[~from_cells], weights[~from_cells]
+        for g in self.groups:  # after the loop over NetCons: this makes collector NetCons
+            if g.relay is not None:
+                mine = inputs.group[relayed] == inputs.groups.index(g) if g in inputs.groups else np.zeros(len(relayed), bool)
+                sel = relayed[mine]
+                g.relay.build(inputs.relay[sel], inputs.set_delay[sel], inputs.slots(sel), relayed_weights[mine])
 
-    def _make_routes(self, direct) -> dict:
-        """Source group -> :class:`Routes` of its active direct connections."""
-        by_source = {}
-        for d in direct:
-            by_source.setdefault(d[0], []).append(d)
+    def _make_routes(self, rows: np.ndarray, weights: np.ndarray) -> dict:
+        """Source group -> :class:`Routes` of the active direct connections between swapped cells
+        (``rows`` of ``self._inputs`` and their weights, in NetCon order)."""
+        inputs = self._inputs
         routes = {}
-        for source_group, mine in by_source.items():
-            targets = list(dict.fromkeys(d[2] for d in mine))  # TypeGroups hash by identity
+        source_groups = inputs.source_group[rows]
+        for source_index in dict.fromkeys(source_groups.tolist()):  # in order of first appearance
+            mine = source_groups == source_index
+            sel = rows[mine]
+            target_index = inputs.group[sel]
+            targets = list(dict.fromkeys(target_index.tolist()))
+            source_group = inputs.groups[source_index]
             routes[source_group] = Routes(
-                source_group.n_cells, source_group.dt_ms, targets,
-                source=[d[1] for d in mine], target=[targets.index(d[2]) for d in mine], slot=[d[3] for d in mine],
-                weight=[d[4] for d in mine], delay=[d[5] for d in mine], eps_ms=EXCHANGE_EPS_MS,
+                source_group.n_cells, source_group.dt_ms, [inputs.groups[t] for t in targets],
+                source=inputs.source_cell[sel], target=np.searchsorted(np.array(sorted(targets)), target_index)
+                if False else np.array([targets.index(t) for t in target_index.tolist()], dtype=np.int64),
+                slot=inputs.slots(sel), weight=weights[mine], delay=inputs.set_delay[sel], eps_ms=EXCHANGE_EPS_MS,
             )
         return routes
 
-    @staticmethod
-    def _sync_delay(nc, entry, g, mpi: bool, now: float) -> None:
-        """Take up a delay the user set while swapped (``now``, read by the caller): shorten it by the
-        exchange step (refusing one too short); under MPI recheck the cross-rank delay either way."""
-        if now != entry.set_delay:
-            check_input_delay(nc, now, g.dt_ms, g.type_name, label=lambda: entry.label(nc))
+    def _sync_delay(self, nc, row: int, mpi: bool, now: float) -> None:
+        """Take up a delay the user set while swapped (``now``, read by the caller) on the NetCon of
+        ``row``: shorten it by the exchange step (refusing one too short); under MPI recheck the
+        cross-rank delay either way."""
+        inputs = self._inputs
+        g = inputs.group_of(row)
+        if now != inputs.set_delay[row]:
+            check_input_delay(nc, now, g.dt_ms, g.type_name, label=lambda: inputs.label(row, nc))
             nc.delay = shifted_delay(now, g.dt_ms)
-            entry.user_delay, entry.set_delay = now, float(nc.delay)
+            inputs.user_delay[row], inputs.set_delay[row] = now, float(nc.delay)
         elif mpi:  # h.dt may have changed since the swap
-            check_cross_rank_delay(nc, entry.user_delay, entry.set_delay, g.dt_ms, g.type_name, label=lambda: entry.label(nc))
+            check_cross_rank_delay(nc, float(inputs.user_delay[row]), float(inputs.set_delay[row]), g.dt_ms, g.type_name,
+                                   label=lambda: inputs.label(row, nc))
 
     def _on_finitialize(self) -> None:
         if not self.swapped:
@@ -575,8 +557,10 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
     recorders = _probe_recordings(plan, handle) if check_recordings else []
 
     # nothing has changed up to here; from now on the swap is applied
-    groups, records, inputs = [], [], {}
-    direct = []  # (entry, source group index, source cell index) in the plan: completed once every group exists
+    groups, records = [], []
+    # per captured NetCon: name, target group, cell, site, user delay, set delay, source, relay id, synapse
+    captured = ([], [], [], [], [], [], [], [], [])
+    plan_sources = []  # (position in captured, source group index, source cell index) in the plan: completed once every group exists
     firsts = []  # per plan group: the index its first cell gets in its TypeGroup
     swapped_somas = None  # direct delivery when adding cells: soma -> (group, cell index) of the cells swapped before
     for gp in plan.groups:
@@ -612,10 +596,11 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
                     relay = g.relay.source_id(key)
             nc.setpost(g.capture(first + index, site) if source is None and swapped_source is None and relay is None else None)
             nc.delay = shifted_delay(user, g.dt_ms)
-            inputs[name] = entry = _CapturedInput(g, first + index, synapse if restorable else None, user, float(nc.delay), site,
-                                                  swapped_source, relay)
             if source is not None:
-                direct.append((entry, *source))
+                plan_sources.append((len(captured[0]), *source))
+            row = (name, g, first + index, site, user, float(nc.delay), swapped_source, relay, synapse if restorable else None)
+            for column, value in zip(captured, row):
+                column.append(value)
         for index, source in gp.currents:
             g.add_current_probe(first + index, source)
         parking = h.Section(name="neuron_ann_parking")
@@ -638,14 +623,16 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
         h.delete_section(sec=parking)  # parked synapses become unlocated: they cost nothing per step
         groups.append(g)
         records.append(cell_records)
-    for entry, group_index, cell_index in direct:
-        entry.source = (groups[group_index], firsts[group_index] + cell_index)
+    for position, group_index, cell_index in plan_sources:
+        captured[6][position] = (groups[group_index], firsts[group_index] + cell_index)
+    inputs = handle._inputs if handle is not None else CapturedInputs()
+    inputs.add(*captured)
     if handle is None:
         handle = SwapHandle(groups, records, inputs, plan.from_soma)
         handle.direct_delivery = direct_delivery
         _active = handle
     else:
-        handle._add(groups, records, inputs, plan.from_soma)
+        handle._add(groups, records, plan.from_soma)
     _refuse_stopped_recordings(handle, recorders)
     for g in handle.groups:
         g.reset_stats()  # stats count the user's runs only

@@ -1,0 +1,125 @@
+"""The NetCons onto swapped cells' synapses, kept in arrays by NetCon number.
+
+A swap captures every NetCon onto a synapse of a swapped cell (about 200 per L5PC of the
+bench network, a million for 5000 cells). Per NetCon the bridge keeps its target group and
+cell, contact site, the delay the user gave it and the shortened one it runs with, and for
+direct delivery its source; the user's synapse only where ``swap_back`` needs it. An object
+per NetCon in a dict keyed by name took about 250 bytes each; these arrays take about 50.
+The handle keeps no NetCon alive: a row is found by the NetCon's number (``NetCon[12]`` is
+12; hoc never reuses one).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from neuron import h
+
+from .plan import netcon_source
+
+__all__ = ["CapturedInputs", "netcon_number"]
+
+
+def netcon_number(name: str) -> int:
+    """12 for ``NetCon[12]``."""
+    return int(name[name.index("[") + 1 : -1])
+
+
+class CapturedInputs:
+    """Rows of captured NetCons (see the module docstring); columns are numpy arrays:
+
+    - ``group``: index into :attr:`groups` of the target cell's group; ``cell``, ``site``:
+      the target cell's index in it and the contact site;
+    - ``user_delay``, ``set_delay``: the user's delay and the shortened one the NetCon runs with (ms);
+    - ``source_group``, ``source_cell``: direct delivery from a swapped cell (else -1);
+    - ``relay``: direct delivery through the target group's :class:`~neuron_ann.bridge.routes.Relay`,
+      its source id (else -1);
+    - ``synapse``: index into a hoc List of the user's synapses (-1: not kept, the swap cannot be swapped back).
+    """
+
+    _COLUMNS = {"group": np.int32, "cell": np.int64, "site": np.int32, "user_delay": np.float64, "set_delay": np.float64,
+                "source_group": np.int32, "source_cell": np.int64, "relay": np.int64, "synapse": np.int64}
+
+    def __init__(self):
+        self.groups: list = []  # group index -> TypeGroup
+        self._rows = np.full(0, -1, dtype=np.int64)  # NetCon number -> row
+        self._synapses = h.List()
+        self.n = 0
+        for name, dtype in self._COLUMNS.items():
+            setattr(self, name, np.zeros(0, dtype=dtype))
+
+    def add(self, names, groups, cells, sites, user_delays, set_delays, sources, relays, synapses) -> None:
+        """Append one row per NetCon name: ``groups`` are TypeGroups, ``sources`` (TypeGroup, cell index)
+        or None, ``relays`` a source id or None, ``synapses`` the user's synapse or None."""
+        if not names:
+            return
+        numbers = np.array([netcon_number(name) for name in names], dtype=np.int64)
+        rows = np.arange(self.n, self.n + len(names))
+        if numbers.max() >= len(self._rows):
+            grown = np.full(max(int(numbers.max()) + 1, 2 * len(self._rows)), -1, dtype=np.int64)
+            grown[: len(self._rows)] = self._rows
+            self._rows = grown
+        self._rows[numbers] = rows
+        synapse_rows = []
+        for syn in synapses:
+            if syn is None:
+                synapse_rows.append(-1)
+            else:
+                synapse_rows.append(int(self._synapses.count()))
+                self._synapses.append(syn)
+        new = {
+            "group": [self._group_index(g) for g in groups],
+            "cell": cells,
+            "site": sites,
+            "user_delay": user_delays,
+            "set_delay": set_delays,
+            "source_group": [-1 if s is None else self._group_index(s[0]) for s in sources],
+            "source_cell": [-1 if s is None else s[1] for s in sources],
+            "relay": [-1 if r is None else r for r in relays],
+            "synapse": synapse_rows,
+        }
+        for name, dtype in self._COLUMNS.items():
+            setattr(self, name, np.concatenate([getattr(self, name), np.asarray(new[name], dtype=dtype)]))
+        self.n += len(names)
+
+    def _group_index(self, group) -> int:
+        for i, g in enumerate(self.groups):
+            if g is group:
+                return i
+        self.groups.append(group)
+        return len(self.groups) - 1
+
+    def row(self, name: str) -> int:
+        """The row of the NetCon called ``name``, or -1."""
+        number = netcon_number(name)
+        return int(self._rows[number]) if number < len(self._rows) else -1
+
+    def group_of(self, row: int):
+        return self.groups[int(self.group[row])]
+
+    def is_direct(self, row: int) -> bool:
+        return bool(self.source_group[row] >= 0 or self.relay[row] >= 0)
+
+    def synapse_of(self, row: int):
+        """The user's synapse of a row, or None where the swap kept none."""
+        index = int(self.synapse[row])
+        return None if index < 0 else self._synapses.o(index)
+
+    def counts(self) -> tuple[int, int]:
+        """(NetCons delivered directly in all, those through a relay)."""
+        relayed = int(np.count_nonzero(self.relay >= 0))
+        return int(np.count_nonzero(self.source_group >= 0)) + relayed, relayed
+
+    def label(self, row: int, nc) -> str:
+        """``NetCon[3] (NetStim[0] -> AMPA_NMDA[2] of the swapped BallHH[0])``-style text."""
+        synapse = self.synapse_of(row)
+        where = synapse.hname() if synapse is not None else f"contact site {int(self.site[row])}"
+        return f"{nc.hname()} ({netcon_source(nc)} -> {where} of the swapped {self.group_of(row).cells[int(self.cell[row])]!r})"
+
+    def slots(self, rows: np.ndarray) -> np.ndarray:
+        """Input slots (``cell * sites + site`` in the target group's buffer) of ``rows``."""
+        sites_per_group = np.array([g.n_sites for g in self.groups], dtype=np.int64)
+        return self.cell[rows] * sites_per_group[self.group[rows]] + self.site[rows]
+
+    def release(self) -> None:
+        """Drop every row (and the synapses kept)."""
+        self.__init__()
