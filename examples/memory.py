@@ -94,6 +94,7 @@ def main() -> None:
         rows.append(("swapped", *resident_mb()))
     h.tstop = args.tstop
     h.finitialize(-65)
+    rows.append(("initialized", *resident_mb()))
     h.continuerun(args.tstop)
     rows.append((f"ran {args.tstop:g} ms", *resident_mb()))
     (stats,) = handle.stats().values()

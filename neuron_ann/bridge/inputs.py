@@ -93,6 +93,14 @@ class CapturedInputs:
         number = netcon_number(name)
         return int(self._rows[number]) if number < len(self._rows) else -1
 
+    def rows_of(self, numbers) -> np.ndarray:
+        """The rows of the NetCons of these numbers (-1 for those not captured)."""
+        numbers = np.frombuffer(numbers, dtype=np.int64) if len(numbers) else np.zeros(0, dtype=np.int64)
+        rows = np.full(len(numbers), -1, dtype=np.int64)
+        known = numbers < len(self._rows)
+        rows[known] = self._rows[numbers[known]]
+        return rows
+
     def group_of(self, row: int):
         return self.groups[int(self.group[row])]
 

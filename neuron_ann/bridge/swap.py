@@ -13,7 +13,7 @@ from .. import celltools, mechanisms
 from ..errors import SwapError
 from . import bundles as bundle_registry
 from .group import EXCHANGE_EPS_MS, TypeGroup
-from .inputs import CapturedInputs
+from .inputs import CapturedInputs, netcon_number
 from .morphology import inserted_mechanisms, point_process_params, quiet_ions, restore_cell, save_cell
 from .plan import (
     CURRENT_SOURCES,
@@ -50,30 +50,20 @@ class _SomaSources:
     number (``NetCon[12]`` is number 12; hoc never reuses one): a dict keyed by name would hold
     about 100 bytes per NetCon, 20 KB per L5PC of the bench network."""
 
-    _UNKNOWN, _NO, _YES = 0, 1, 2
+    UNKNOWN, NO, YES = 0, 1, 2
 
     def __init__(self):
-        self._flags = bytearray()
+        self.flags = bytearray()  # NetCon number -> UNKNOWN, NO or YES
 
-    @staticmethod
-    def _number(name: str) -> int:
-        return int(name[name.index("[") + 1 : -1])
-
-    def get(self, name: str) -> bool | None:
-        number = self._number(name)
-        flag = self._flags[number] if number < len(self._flags) else self._UNKNOWN
-        return None if flag == self._UNKNOWN else flag == self._YES
-
-    def set(self, name: str, yes: bool) -> None:
-        number = self._number(name)
-        if number >= len(self._flags):
-            self._flags.extend(bytes(max(number + 1, 2 * len(self._flags)) - len(self._flags)))
-        self._flags[number] = self._YES if yes else self._NO
+    def set(self, number: int, yes: bool) -> None:
+        if number >= len(self.flags):
+            self.flags.extend(bytes(max(number + 1, 2 * len(self.flags)) - len(self.flags)))
+        self.flags[number] = self.YES if yes else self.NO
 
     def mark(self, names) -> None:
-        """Mark these NetCons as coming from a swapped soma."""
+        """Mark the NetCons of these names as coming from a swapped soma."""
         for name in names:
-            self.set(name, True)
+            self.set(netcon_number(name), True)
 
 
 class SwapHandle:
@@ -291,48 +281,74 @@ class SwapHandle:
         thresholds = []
         mpi = mpi_ranks() > 1
         inputs = self._inputs
-        direct_rows, direct_weights = array("q"), array("d")  # direct delivery: rows and weights as read now
+        # one pass over every NetCon with as few NEURON and Python calls as can tell; what the
+        # captured NetCons need is then looked up for all at once
+        netcons = all_objects("NetCon")
+        untargeted = array("q")  # positions in netcons
+        captured_numbers, untargeted_numbers = array("q"), array("q")  # NetCon numbers
+        captured_delays = array("d")
         # whether a NetCon's source is a swapped soma: a NetCon's source never changes, so only
         # NetCons new since the last check need preseg() (the swap marks those of the cells it adds)
         from_soma = self._from_soma
-        for nc in all_objects("NetCon"):
-            name = nc.hname()
-            mine = from_soma.get(name)
-            if mine is None:
+        flags, known, yes, unknown = from_soma.flags, len(from_soma.flags), _SomaSources.YES, _SomaSources.UNKNOWN
+        for i, nc in enumerate(netcons):
+            number = int(nc.hname()[7:-1])  # "NetCon[12]" (netcon_number, inline: this loop visits every NetCon)
+            flag = flags[number] if number < known else unknown
+            if flag == unknown:
                 seg = nc.preseg()
                 mine = seg is not None and seg.sec in somas
-                from_soma.set(name, mine)
+                from_soma.set(number, mine)
+                flags, known = from_soma.flags, len(from_soma.flags)
+            else:
+                mine = flag == yes
             if mine:
                 thresholds.append(nc.threshold)
             target = nc.syn()
             if target is None:
-                row = inputs.row(name) if self.direct_count else -1
-                if row >= 0 and inputs.is_direct(row):
-                    now = nc.delay
-                    if mpi or now != inputs.set_delay[row]:
-                        self._sync_delay(nc, row, mpi, now)
-                    direct_rows.append(row)
-                    direct_weights.append(nc.weight[0])
+                if self.direct_count:
+                    untargeted.append(i)
+                    untargeted_numbers.append(number)
                 continue
             g = captures.get(target)
             if g is not None:
-                row = inputs.row(name)
-                if row < 0:
-                    raise SwapError(
-                        f"{describe_netcon(nc)} was made after swap_to_ann() onto {target.hname()}, the bridge's input capture "
-                        f"for a swapped {g.type_name} (while swapped, nc.syn() of a captured NetCon returns the capture); make "
-                        "the NetCon onto the synapse before swap_to_ann(), or swap_back() first."
-                    )
-                if not nc.valid():
-                    continue  # its source was freed: it delivers nothing, and NEURON refuses to read its delay
-                now = nc.delay
-                if mpi or now != inputs.set_delay[row]:
-                    self._sync_delay(nc, row, mpi, now)
+                if nc.valid():  # else its source was freed: it delivers nothing, and NEURON refuses to read its delay
+                    captured_numbers.append(number)
+                    captured_delays.append(nc.delay)
             elif target in lost:
                 raise SwapError(
                     f"{describe_netcon(nc)} targets {target.hname()}, a synapse on a section the swap removed; "
                     "make NetCons before swap_to_ann() (they are then captured), delete this NetCon, or swap_back() first."
                 )
+        rows = inputs.rows_of(captured_numbers)
+        delays = np.frombuffer(captured_delays, dtype=np.float64) if len(captured_delays) else np.zeros(0)
+        unknown = np.flatnonzero(rows < 0).tolist()
+        changed = list(range(len(rows))) if mpi else np.flatnonzero(delays != inputs.set_delay[rows]).tolist()
+        if unknown or changed:  # rare: find those NetCons again
+            numbers = np.frombuffer(captured_numbers, dtype=np.int64)
+            by_number = {netcon_number(nc.hname()): nc for nc in netcons}
+            for j in unknown[:1]:
+                nc = by_number[int(numbers[j])]
+                raise SwapError(
+                    f"{describe_netcon(nc)} was made after swap_to_ann() onto {nc.syn().hname()}, the bridge's input capture "
+                    f"for a swapped {captures[nc.syn()].type_name} (while swapped, nc.syn() of a captured NetCon returns the "
+                    "capture); make the NetCon onto the synapse before swap_to_ann(), or swap_back() first."
+                )
+            for j in changed:
+                self._sync_delay(by_number[int(numbers[j])], int(rows[j]), mpi, float(delays[j]))
+        # direct delivery: the NetCons without a target that are captured rows, their delays and weights as read now
+        direct_rows, direct_weights = array("q"), array("d")
+        if len(untargeted):
+            positions = np.frombuffer(untargeted, dtype=np.int64)
+            rows = inputs.rows_of(untargeted_numbers)
+            direct = rows >= 0
+            direct[direct] = (inputs.source_group[rows[direct]] >= 0) | (inputs.relay[rows[direct]] >= 0)
+            for i, row in zip(positions[direct].tolist(), rows[direct].tolist()):
+                nc = netcons[i]
+                now = nc.delay
+                if mpi or now != inputs.set_delay[row]:
+                    self._sync_delay(nc, row, mpi, now)
+                direct_rows.append(row)
+                direct_weights.append(nc.weight[0])
         self._thresholds = thresholds
         rows = np.frombuffer(direct_rows, dtype=np.int64) if len(direct_rows) else np.zeros(0, dtype=np.int64)
         weights = np.frombuffer(direct_weights, dtype=np.float64) if len(direct_weights) else np.zeros(0)
@@ -384,6 +400,8 @@ class SwapHandle:
             return
         with gc_paused():
             self._initialize_groups()
+        # the check's transients for every NetCon: 5000 bench L5PC kept about 100 MB more without it
+        _return_freed_memory()
 
     def _initialize_groups(self) -> None:
         thresholds = self._thresholds
