@@ -71,3 +71,40 @@ def test_memory_example_reports_each_stage(tmp_path):
     bundle = load_bundle(_default_bundle())
     n_state = sum(math.prod(s["shape"]) for s in bundle.meta["state"])
     assert (4 * (n_state + bundle.n_inputs) + 8 * len(bundle.meta["sites"])) / 1024 < kb <= 16
+
+
+@pytest.mark.parametrize("direct", [False, True])
+def test_bench_network_built_and_swapped_in_batches_runs_as_built_whole(neuron_state, direct):
+    """bench.build_network(batch=, on_batch=swap) gives the network of one build and one swap:
+    the shipped BallHH bundle's raster over 200 ms is the same, spike for spike."""
+    import gc
+
+    import numpy as np
+
+    import neuron_ann
+    from neuron_ann.bench import prepare_network
+    from neuron_ann.bundle import shipped_bundles
+
+    h = neuron_state
+    (path,) = [p for p in shipped_bundles() if p.name == "BallHH.onnx"]
+    rasters = []
+    for batch in (None, 3):
+        options = {"restorable": False, "direct_delivery": direct, "threads": 1}
+        swap = (lambda cells: neuron_ann.swap_to_ann(cells=cells, bundles=[path], **options)) if batch else None
+        bundle, cells, keep = prepare_network(path, 7, 0.0, batch=batch, on_batch=swap)
+        handle = neuron_ann.swap_to_ann(bundles=[path], **options)  # whole: swaps all; batched: nothing left to add
+        assert handle.cells == cells and [g.n_cells for g in handle.groups] == [7]
+        h.finitialize(-65)
+        h.continuerun(200)
+        times = handle.spike_times()
+        rasters.append([np.asarray(times[c]) for c in cells])
+        neuron_ann.bridge._reset_for_tests()
+        del bundle, cells, keep, handle, times
+        gc.collect()
+        for sec in list(h.allsec()):
+            h.delete_section(sec=sec)
+    assert sum(len(t) for t in rasters[0]) > 7  # every cell fires
+    for whole, batched in zip(*rasters):
+        assert np.array_equal(whole, batched)
+    with pytest.raises(ValueError, match="batch=.* builds a disconnected network"):
+        prepare_network(path, 4, 0.1, batch=2)

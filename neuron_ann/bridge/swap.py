@@ -321,12 +321,12 @@ class SwapHandle:
                 )
         rows = inputs.rows_of(captured_numbers)
         delays = np.frombuffer(captured_delays, dtype=np.float64) if len(captured_delays) else np.zeros(0)
-        unknown = np.flatnonzero(rows < 0).tolist()
+        missing = np.flatnonzero(rows < 0).tolist()  # made after the swap onto a capture
         changed = list(range(len(rows))) if mpi else np.flatnonzero(delays != inputs.set_delay[rows]).tolist()
-        if unknown or changed:  # rare: find those NetCons again
+        if missing or changed:  # rare: find those NetCons again
             numbers = np.frombuffer(captured_numbers, dtype=np.int64)
             by_number = {netcon_number(nc.hname()): nc for nc in netcons}
-            for j in unknown[:1]:
+            for j in missing[:1]:
                 nc = by_number[int(numbers[j])]
                 raise SwapError(
                     f"{describe_netcon(nc)} was made after swap_to_ann() onto {nc.syn().hname()}, the bridge's input capture "
@@ -375,8 +375,7 @@ class SwapHandle:
             source_group = inputs.groups[source_index]
             routes[source_group] = Routes(
                 source_group.n_cells, source_group.dt_ms, [inputs.groups[t] for t in targets],
-                source=inputs.source_cell[sel], target=np.searchsorted(np.array(sorted(targets)), target_index)
-                if False else np.array([targets.index(t) for t in target_index.tolist()], dtype=np.int64),
+                source=inputs.source_cell[sel], target=np.array([targets.index(t) for t in target_index.tolist()], dtype=np.int64),
                 slot=inputs.slots(sel), weight=weights[mine], delay=inputs.set_delay[sel], eps_ms=EXCHANGE_EPS_MS,
             )
         return routes
