@@ -38,6 +38,9 @@ __all__ = ["swap_to_ann", "swap_back", "SwapHandle", "active_swap"]
 
 log = logging.getLogger("neuron_ann.bridge")
 
+#: NetCons handled at once where the finitialize check turns arrays into Python numbers
+_CHUNK = 1 << 16
+
 #: spike peak above the highest source-NetCon threshold, and the cap below the lowest one (mV)
 PEAK_ABOVE_THRESHOLD_MV = 30.0
 CAP_BELOW_THRESHOLD_MV = 1.0
@@ -342,13 +345,15 @@ class SwapHandle:
             rows = inputs.rows_of(untargeted_numbers)
             direct = rows >= 0
             direct[direct] = (inputs.source_group[rows[direct]] >= 0) | (inputs.relay[rows[direct]] >= 0)
-            for i, row in zip(positions[direct].tolist(), rows[direct].tolist()):
-                nc = netcons[i]
-                now = nc.delay
-                if mpi or now != inputs.set_delay[row]:
-                    self._sync_delay(nc, row, mpi, now)
-                direct_rows.append(row)
-                direct_weights.append(nc.weight[0])
+            positions, rows = positions[direct], rows[direct]
+            for start in range(0, len(rows), _CHUNK):  # in chunks: a list of a million Python ints costs 36 MB
+                for i, row in zip(positions[start : start + _CHUNK].tolist(), rows[start : start + _CHUNK].tolist()):
+                    nc = netcons[i]
+                    now = nc.delay
+                    if mpi or now != inputs.set_delay[row]:
+                        self._sync_delay(nc, row, mpi, now)
+                    direct_rows.append(row)
+                    direct_weights.append(nc.weight[0])
         self._thresholds = thresholds
         rows = np.frombuffer(direct_rows, dtype=np.int64) if len(direct_rows) else np.zeros(0, dtype=np.int64)
         weights = np.frombuffer(direct_weights, dtype=np.float64) if len(direct_weights) else np.zeros(0)
