@@ -59,6 +59,8 @@ def build_network(bundle, n_cells: int, connectivity: float, seed: int = 1, link
     from . import celltools, mechanisms
     from .network import INPUT_DEFAULTS
 
+    if batch is not None and batch < 1:
+        raise ValueError(f"build_network(batch={batch}): a batch holds at least one cell")
     if batch is not None and connectivity > 0:
         raise ValueError("build_network(batch=...) builds a disconnected network (connectivity 0): a connection "
                          "onto a cell of an earlier batch would have to exist before that batch was swapped")

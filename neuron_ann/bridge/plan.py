@@ -408,7 +408,7 @@ def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
 
     mt = h.MechanismType(1)
     targeted = {}
-    sourced = []  # (NetCon, its source segment or point process) for sources on the cells to swap
+    sourced = []  # (NetCon, its source segment, or None and its source point process) for sources on the cells to swap
     # one pass over every NetCon, as few NEURON calls per NetCon as can tell (cells are added to
     # a swap in batches, and each batch's plan looks at every NetCon of the network again)
     for nc in all_objects("NetCon"):
@@ -426,11 +426,11 @@ def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
         seg = nc.preseg()
         if seg is not None:
             if seg.sec in section_owner:
-                sourced.append((nc, seg))
+                sourced.append((nc, seg, None))
             continue
         pre = nc.pre()
         if pre is not None and pre.has_loc() and pre.get_segment().sec in section_owner:
-            sourced.append((nc, pre))
+            sourced.append((nc, None, pre))
     site_cache = {}
     taken = {}  # (cell, tied sites) -> synapses mapped so far
     for sec, (group, index) in section_owner.items():
@@ -473,18 +473,18 @@ def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
                     )
     group_index = {id(g): i for i, g in enumerate(groups.values())}
     from_soma = {}
-    for nc, source in sourced:
-        if hasattr(source, "sec"):  # a segment: the NetCon watches its voltage
-            group, index = section_owner[source.sec]
+    for nc, seg, pre in sourced:
+        if seg is not None:  # the NetCon watches a membrane potential
+            group, index = section_owner[seg.sec]
             from_soma[nc.hname()] = (group_index[id(group)], index)
-            if source.sec != group.cells[index].soma:
+            if seg.sec != group.cells[index].soma:
                 raise SwapError(
-                    f"{describe_netcon(nc)} detects spikes on {source.sec.name()}, a section the swap deletes; "
+                    f"{describe_netcon(nc)} detects spikes on {seg.sec.name()}, a section the swap deletes; "
                     f"the surrogate emits spikes at the soma: make the NetCon's source {celltools.relative_name(group.cells[index].soma)}(0.5)._ref_v."
                 )
         else:
             raise SwapError(
-                f"{describe_netcon(nc)} takes events from {source.hname()} on {source.get_segment().sec.name()} of a swapped "
+                f"{describe_netcon(nc)} takes events from {pre.hname()} on {pre.get_segment().sec.name()} of a swapped "
                 "cell, which the surrogate does not model; use the soma's voltage (soma(0.5)._ref_v) as the spike source."
             )
     return Plan(groups=list(groups.values()), section_owner=section_owner, from_soma=from_soma)
