@@ -355,6 +355,7 @@ class SwapHandle:
                     direct_rows.append(row)
                     direct_weights.append(nc.weight[0])
         self._thresholds = thresholds
+        del netcons, untargeted, untargeted_numbers  # before the relays' arrays: a million NetCons' wrappers take 60 MB
         rows = np.frombuffer(direct_rows, dtype=np.int64) if len(direct_rows) else np.zeros(0, dtype=np.int64)
         weights = np.frombuffer(direct_weights, dtype=np.float64) if len(direct_weights) else np.zeros(0)
         from_cells = inputs.source_group[rows] >= 0
