@@ -26,6 +26,15 @@ def ballstick_bundle(tmp_path):
     return path
 
 
+def _spike_recorder(cell):
+    """A NetCon detecting the soma's spikes (threshold -20 mV) and the Vector it records them in."""
+    nc = h.NetCon(cell.soma(0.5)._ref_v, None, sec=cell.soma)
+    nc.threshold = -20
+    spikes = h.Vector()
+    nc.record(spikes)
+    return nc, spikes
+
+
 def test_hoc_functions_swap_template_cells_and_refuse_swap_back(ballstick_bundle):
     h.load_file(str(hoc_dir() / "neuron_ann.hoc"))
     cells = [h.BallStick() for _ in range(2)]
@@ -33,20 +42,14 @@ def test_hoc_functions_swap_template_cells_and_refuse_swap_back(ballstick_bundle
     stim.start, stim.number = 0.5, 1
     nc = h.NetCon(stim, cells[0].syn)
     nc.delay, nc.weight[0] = 1.0, 0.6
-    out = h.NetCon(cells[0].soma(0.5)._ref_v, None, sec=cells[0].soma)
-    out.threshold = -20
-    spikes = h.Vector()
-    out.record(spikes)
+    out, spikes = _spike_recorder(cells[0])
     assert h.swap_to_ann(str(ballstick_bundle)) == 2
     assert len(list(h.allsec())) == 2
     # swap_to_ann() again swaps the cells built since, adding them to the swap in effect
     cells.append(h.BallStick())
     link = h.NetCon(cells[0].soma(0.5)._ref_v, cells[2].syn, sec=cells[0].soma)
     link.threshold, link.delay, link.weight[0] = -20, 1.0, 0.6
-    late = h.NetCon(cells[2].soma(0.5)._ref_v, None, sec=cells[2].soma)
-    late.threshold = -20
-    late_spikes = h.Vector()
-    late.record(late_spikes)
+    late, late_spikes = _spike_recorder(cells[2])
     assert h.swap_to_ann(str(ballstick_bundle)) == 3
     assert len(list(h.allsec())) == 3
     h.finitialize(-65)
