@@ -23,6 +23,8 @@ import subprocess
 import sys
 import time
 
+from .errors import check_setting
+
 __all__ = ["bench_command", "run_one", "build_network", "prepare_network", "timed_run"]
 
 INPUT_RATE_HZ = 5.0
@@ -59,6 +61,8 @@ def build_network(bundle, n_cells: int, connectivity: float, seed: int = 1, link
     from . import celltools, mechanisms
     from .network import INPUT_DEFAULTS
 
+    check_setting("build_network(n_cells=...)", n_cells, integer=True, minimum=1)
+    check_setting("build_network(connectivity=...)", connectivity, minimum=0, maximum=1)
     if batch is not None and batch < 1:
         raise ValueError(f"build_network(batch={batch}): a batch holds at least one cell")
     if batch is not None and connectivity > 0:
@@ -225,6 +229,14 @@ def _default_bundle():
 
 def bench_command(args) -> int:
     """Entry point of ``neuron-ann bench``; prints a table and optionally writes JSON."""
+    for n in args.cells:
+        check_setting("each network size (--cells)", n, integer=True, minimum=1)
+    check_setting("the simulated time in ms (--tstop)", args.tstop, above=0)
+    check_setting("the connectivity (--connectivity, a fraction of cell pairs)", args.connectivity, minimum=0, maximum=1)
+    check_setting("the number of repeats (--repeats)", args.repeats, integer=True, minimum=1)
+    for name, what in (("neuron_cells", "the cells NEURON is timed on (--neuron-cells)"), ("threads", "the ONNX Runtime threads (--threads)")):
+        if getattr(args, name, None) is not None:
+            check_setting(what, getattr(args, name), integer=True, minimum=1)
     bundle_path = args.bundle or _default_bundle()
     rows = []
     print(f"neuron-ann bench: {bundle_path}, {args.tstop:g} ms simulated, connectivity {args.connectivity:g}, "

@@ -19,6 +19,7 @@ from neuron import h
 from . import bundle as bundle_mod
 from . import metrics
 from .cells import get_cell_class
+from .errors import check_setting
 from .network import build_network
 
 __all__ = ["demo_command", "run_demo"]
@@ -143,9 +144,11 @@ def _report(label, populations, swap_types, shipped, tstop, seed, results, summa
 
 def run_demo(cells=None, tstop=None, out="demo_output", seed=7):
     """Run the demo and return its summary dictionary (also written to ``out/summary.json``)."""
+    tstop = float(check_setting("the simulated time in ms (--tstop)", 1000.0 if tstop is None else tstop, above=0))
+    if cells is not None:
+        check_setting("the number of cells per type (--cells)", cells, integer=True, minimum=1)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    tstop = 1000.0 if tstop is None else float(tstop)
     shipped = {}
     for path in bundle_mod.shipped_bundles():
         try:

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import metrics
 from .bundle import SPIKE_OFFSET_OUTPUT
-from .errors import BundleError, DatasetError
+from .errors import BundleError, DatasetError, check_setting
 from .readouts import fluorescence
 
 __all__ = [
@@ -447,6 +447,10 @@ def score_held_out(bundle, sim: dict, plan: dict, source, config, processes: int
 def validate_command(args) -> int:
     from .bundle import load
 
+    check_setting("the held-out simulated seconds (--sim-seconds)", args.sim_seconds, above=0)
+    check_setting("the seed (--seed)", args.seed, integer=True, minimum=0)
+    if getattr(args, "processes", None) is not None:
+        check_setting("the number of processes (--processes)", args.processes, integer=True, minimum=1)
     bundle = load(args.bundle)
     meta = bundle.meta
     gen = meta.get("provenance", {}).get("generation")

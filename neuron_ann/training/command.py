@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import __version__, celltools
 from .. import bundle as bundle_mod
-from ..errors import DatasetError
+from ..errors import DatasetError, check_setting
 from ..readouts import INDICATORS, READOUT_UNITS
 
 __all__ = ["train_command", "train_surrogate", "step_cost_us"]
@@ -101,11 +101,15 @@ def train_surrogate(
     out = Path(out)
     source = resolve_cell(cell)
     defaults = defaults_for(source.label)
-    n_sites = n_sites or defaults["n_sites"]
-    sim_seconds = sim_seconds or defaults["sim_seconds"]
-    dt_ms = dt_ms or defaults["dt_ms"]
-    sim_ms = sim_ms or defaults["sim_ms"]
-    epochs = epochs or defaults["epochs"]
+    pick = lambda value, key: defaults[key] if value is None else value  # noqa: E731  (0 is refused below, not a default)
+    n_sites = check_setting("the number of contact sites (--sites)", pick(n_sites, "n_sites"), integer=True, minimum=1)
+    sim_seconds = check_setting("the simulated seconds of training data (--sim-seconds)", pick(sim_seconds, "sim_seconds"), above=0)
+    dt_ms = check_setting("the surrogate step in ms (--dt)", pick(dt_ms, "dt_ms"), above=0)
+    sim_ms = check_setting("the length of one simulation in ms (sim_ms)", pick(sim_ms, "sim_ms"), above=0)
+    epochs = check_setting("the number of training epochs (--epochs)", pick(epochs, "epochs"), integer=True, minimum=1)
+    check_setting("the seed (--seed)", seed, integer=True, minimum=0)
+    if processes is not None:
+        check_setting("the number of processes (--processes)", processes, integer=True, minimum=1)
     model_cfg = ModelConfig(**{**defaults["model"], **(model or {})})
     # ``seed`` seeds the data and the training; ``train={"seed": N}`` gives the training its own
     # (same data, another initialisation and window order: the run-to-run spread of a recipe)
