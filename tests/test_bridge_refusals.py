@@ -128,6 +128,13 @@ def test_no_bundle_for_cell(ball_path):
     assert neuron_ann.swap_to_ann(bundles=[ball_path]).cells == []  # default: only cells with bundles
 
 
+def test_one_cell_is_swapped_without_a_list(ball_path):
+    cell, other = BallHH(), BallHH()
+    handle = neuron_ann.swap_to_ann(cells=cell, bundles=[ball_path])  # was: TypeError 'BallHH' object is not iterable
+    assert handle.cells == [cell]
+    assert neuron_ann.swap_to_ann(cells=other, bundles=[ball_path]) is handle and handle.cells == [cell, other]
+
+
 def test_swapping_a_swapped_cell_again_refused(ball_path):
     cell = BallHH()
     handle = neuron_ann.swap_to_ann(bundles=[ball_path])

@@ -522,8 +522,8 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
     model, collectively).
 
     Args:
-        cells: cells to swap (default: every cell in the model whose type has a bundle and
-            that is not swapped yet).
+        cells: a cell or a list of cells to swap (default: every cell in the model whose type
+            has a bundle and that is not swapped yet).
         bundles: bundle paths or :class:`~neuron_ann.bundle.Bundle` objects; they win over
             registered and shipped bundles.
         providers: ONNX Runtime provider name(s) overriding the automatic choice (CUDA when
@@ -573,7 +573,10 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
         cells = [c for c in celltools.cells_in_model()
                  if celltools.cell_key(c) not in swapped and bundle_registry.bundle_for(celltools.cell_type_name(c), candidates)]
     else:
-        cells = list(cells)
+        try:
+            cells = list(cells)
+        except TypeError:  # one cell, not a list of them
+            cells = [cells]
     plan = make_plan(cells, candidates, celltools.cell_type_name, bundle_registry.bundle_for)
     for group in plan.groups:
         check_dt(group.bundle)
