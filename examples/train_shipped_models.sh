@@ -6,7 +6,9 @@
 # Data and checkpoints go to $WORK; an interrupted run continues where it stopped when
 # rerun (a resumed training restarts its data stream, so it is close to, not bit-equal to,
 # an uninterrupted one). Each bundle is then validated on held-out seed 12345: 100 s of one
-# continuous simulation (drift windows of 10 s) plus the f-I curve.
+# continuous simulation (drift windows of 10 s) plus the f-I curve. TensorFlow runs on
+# NEURON_ANN_TF_THREADS threads (1 unless set; the shipped PVBasket bundle used 2: each
+# bundle records its count under provenance.hardware.tf_threads).
 #
 #   examples/train_shipped_models.sh [BallHH|PVBasket|L5PC ...]
 set -euo pipefail
