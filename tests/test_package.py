@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -39,7 +40,7 @@ def test_unknown_cell_type_lists_valid_names():
         get_cell_class("L23PC")
 
 
-SHIPPED_BALLHH = str(neuron_ann.__path__[0] + "/models/BallHH.onnx")
+SHIPPED_BALLHH = str(Path(neuron_ann.__file__).parent / "models" / "BallHH.onnx")
 
 
 def _refused(argv, tmp_path, monkeypatch, capsys):
@@ -50,7 +51,6 @@ def _refused(argv, tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert list(tmp_path.iterdir()) == [], "a refused command wrote files"
     return err
-
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -101,7 +101,10 @@ def train_surrogate(
     out = Path(out)
     source = resolve_cell(cell)
     defaults = defaults_for(source.label)
-    pick = lambda value, key: defaults[key] if value is None else value  # noqa: E731  (0 is refused below, not a default)
+
+    def pick(value, key):  # None takes the cell type's default; 0 is refused below, not taken for None
+        return defaults[key] if value is None else value
+
     n_sites = check_setting("the number of contact sites (--sites)", pick(n_sites, "n_sites"), integer=True, minimum=1)
     sim_seconds = check_setting("the simulated seconds of training data (--sim-seconds)", pick(sim_seconds, "sim_seconds"), above=0)
     dt_ms = check_setting("the surrogate step in ms (--dt)", pick(dt_ms, "dt_ms"), above=0)
