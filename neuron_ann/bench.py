@@ -63,8 +63,8 @@ def build_network(bundle, n_cells: int, connectivity: float, seed: int = 1, link
 
     check_setting("build_network(n_cells=...)", n_cells, integer=True, minimum=1)
     check_setting("build_network(connectivity=...)", connectivity, minimum=0, maximum=1)
-    if batch is not None and batch < 1:
-        raise ValueError(f"build_network(batch={batch}): a batch holds at least one cell")
+    if batch is not None:
+        check_setting("build_network(batch=...)", batch, integer=True, minimum=1)
     if batch is not None and connectivity > 0:
         raise ValueError("build_network(batch=...) builds a disconnected network (connectivity 0): a connection "
                          "onto a cell of an earlier batch would have to exist before that batch was swapped")

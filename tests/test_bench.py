@@ -108,3 +108,5 @@ def test_bench_network_built_and_swapped_in_batches_runs_as_built_whole(neuron_s
         assert np.array_equal(whole, batched)
     with pytest.raises(ValueError, match="batch=.* builds a disconnected network"):
         prepare_network(path, 4, 0.1, batch=2)
+    with pytest.raises(ValueError, match=r"build_network\(batch=\.\.\.\) must be an integer of at least 1, got 0\."):
+        prepare_network(path, 4, 0.0, batch=0)

@@ -373,15 +373,14 @@ class SwapHandle:
         inputs = self._inputs
         routes = {}
         source_groups = inputs.source_group[rows]
-        for source_index in dict.fromkeys(source_groups.tolist()):  # in order of first appearance
+        for source_index in np.unique(source_groups).tolist():
             mine = source_groups == source_index
             sel = rows[mine]
-            target_index = inputs.group[sel]
-            targets = list(dict.fromkeys(target_index.tolist()))
+            targets, target = np.unique(inputs.group[sel], return_inverse=True)
             source_group = inputs.groups[source_index]
             routes[source_group] = Routes(
-                source_group.n_cells, source_group.dt_ms, [inputs.groups[t] for t in targets],
-                source=inputs.source_cell[sel], target=np.array([targets.index(t) for t in target_index.tolist()], dtype=np.int64),
+                source_group.n_cells, source_group.dt_ms, [inputs.groups[t] for t in targets.tolist()],
+                source=inputs.source_cell[sel], target=target.astype(np.int64),
                 slot=inputs.slots(sel), weight=weights[mine], delay=inputs.set_delay[sel], eps_ms=EXCHANGE_EPS_MS,
             )
         return routes
