@@ -47,6 +47,28 @@ def test_bench_reports_neuron_and_surrogate_times(tmp_path, neuron_state, direct
         assert row["state_kb_per_cell"] * 1024 == pytest.approx(expected, rel=1e-12), row["state_kb_per_cell"]
 
 
+def test_batches_example_compares_batched_and_whole_rasters(tmp_path):
+    """examples/batches_check.py on 8 shipped-BallHH cells in batches of 3: three batch swaps, each on the
+    provider it reports, and the batched raster equal to the whole one and to the CPU provider's."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "batches.json"
+    proc = subprocess.run([sys.executable, str(root / "examples" / "batches_check.py"), "BallHH", "8", "--batch", "3",
+                           "--tstop", "200", "--compare-cpu", "--json", str(out)],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    report = json.loads(out.read_text())
+    assert report["batched"]["batch_providers"] == ["CPUExecutionProvider"] * 3  # under 64 cells: the CPU, GPU or not
+    assert len(report["batched"]["batch_swap_seconds"]) == 3 and min(report["batched"]["batch_swap_seconds"]) > 0
+    assert report["whole"]["batch_swap_seconds"] == []
+    for key in ("batched_vs_whole", "whole_vs_cpu"):
+        c = report[key]
+        assert c["cells"] == c["cells_equal"] == 8 and c["unmatched"] == 0, c
+        assert c["spikes"][0] == c["spikes"][1] == c["matched_within_1ms"] > 8, c
+    assert "batched vs whole:" in proc.stdout
+
+
 def test_memory_example_reports_each_stage(tmp_path):
     """examples/memory.py on 3 L5PC cells: resident and peak memory per stage, and the numbers kept per cell
     (more than the step model's float32 state and inputs and a float64 per contact site; at most the design's 16 KB)."""
