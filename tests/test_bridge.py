@@ -237,7 +237,7 @@ def _small_network(ball_path):
     return cells, keep, recs
 
 
-@pytest.mark.parametrize("driver", ["run", "stdinit_continuerun", "psolve"])
+@pytest.mark.parametrize("driver", ["run", "stdinit_continuerun", "psolve", "fadvance"])
 def test_run_loop_drivers(ball_path, driver):
     cells, keep, recs = _small_network(ball_path)
     handle = neuron_ann.swap_to_ann(bundles=[ball_path])
@@ -247,11 +247,15 @@ def test_run_loop_drivers(ball_path, driver):
     elif driver == "stdinit_continuerun":
         h.stdinit()
         h.continuerun(15)
-    else:
+    elif driver == "psolve":
         pc = h.ParallelContext()
         pc.set_maxstep(10)
         h.finitialize(-65)
         pc.psolve(15)
+    else:  # the user's own loop
+        h.finitialize(-65)
+        while h.t < 15 - 1e-9:
+            h.fadvance()
     times = [np.array(v) for _, v in recs]
     emitted = handle.spike_times()
     for cell, t in zip(cells, times):

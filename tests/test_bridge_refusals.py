@@ -29,6 +29,42 @@ def _unchanged(cell, n_sections=1):
     assert "hh" in cell.soma.psection()["density_mechs"]
 
 
+def test_time_jump_during_a_run_is_refused_until_finitialize(ball_path):
+    """SaveState.restore() (or h.t set by hand) moves NEURON's time under the swapped cells, whose state
+    NEURON does not hold: refused at the next exchange step and at each one after, until h.finitialize."""
+    cell, syn, stim, nc = _driven_ballhh()
+    stim.start, stim.interval, stim.number, stim.noise = 0.5, 2.0, 1e9, 0
+    nc.delay, nc.weight[0] = 1.0, 0.5
+    handle = neuron_ann.swap_to_ann(bundles=[ball_path])
+    h.finitialize(-65)
+    h.continuerun(20)
+    clean = list(handle.spike_times()[cell])
+    assert len(clean) >= 8
+    h.finitialize(-65)
+    h.continuerun(5)
+    saved = h.SaveState()
+    saved.save()
+    h.continuerun(10)
+    saved.restore()
+    assert h.t == pytest.approx(5)
+    jumped = r"NEURON's time is {} ms, but the swapped BallHH cells have run to 10 ms: NEURON's time jumped \(SaveState.restore\(\), or h.t set by hand.*Call h.finitialize\(\)"
+    with pytest.raises(RuntimeError, match=jumped.format(6)):
+        h.continuerun(20)
+    with pytest.raises(RuntimeError, match=jumped.format(7)):  # and again one exchange step later
+        h.continuerun(20)
+    h.finitialize(-65)
+    h.continuerun(20)
+    assert list(handle.spike_times()[cell]) == clean
+    h.finitialize(-65)
+    h.continuerun(10)
+    h.t = 15.0  # forward by hand: the exchange due at 11 ms runs at NEURON's next step
+    with pytest.raises(RuntimeError, match=jumped.format(r"15\.025")):
+        h.continuerun(20)
+    h.finitialize(-65)
+    h.continuerun(20)
+    assert list(handle.spike_times()[cell]) == clean
+
+
 def test_synapse_kind_not_trained(ball_path):
     cell = BallHH()
     syn = cell.add_synapse("inh", cell.soma)
