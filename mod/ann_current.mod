@@ -6,6 +6,7 @@ ENDCOMMENT
 
 NEURON {
     POINT_PROCESS ANNCurrent
+    THREADSAFE : before POINTER: nocmodl reads the block in order
     POINTER src, acc
 }
 

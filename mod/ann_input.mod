@@ -7,6 +7,7 @@ ENDCOMMENT
 
 NEURON {
     ARTIFICIAL_CELL ANNInput
+    THREADSAFE : before POINTER: nocmodl reads the block in order
     POINTER acc
 }
 

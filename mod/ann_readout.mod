@@ -8,6 +8,7 @@ ENDCOMMENT
 
 NEURON {
     POINT_PROCESS ANNReadout
+    THREADSAFE : before POINTER: nocmodl reads the block in order
     RANGE value, dt_ann
     POINTER target, v_from, v_to
 }

@@ -15,6 +15,7 @@ ENDCOMMENT
 
 NEURON {
     POINT_PROCESS ANNSoma
+    THREADSAFE : before POINTER: nocmodl reads the block in order
     ELECTRODE_CURRENT i
     RANGE rs, vpeak, vcap, dt_ann, vtarget, i
     POINTER v_from, v_to, t_spike

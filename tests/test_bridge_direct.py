@@ -97,6 +97,36 @@ def test_direct_delivery_gives_the_raster_of_neurons_queue(paths):
     assert {link.delay for link in links} <= {1.0, 1.5, 2.0, 1.2345, 3.0 + 1e-7}
 
 
+@pytest.mark.parametrize("direct", [False, True])
+def test_two_threads_give_the_raster_of_one(paths, direct):
+    """``pc.nthread(2)``: NEURON spreads the cells over two threads (the bridge's mechanisms are
+    THREADSAFE; NEURON runs the exchange callbacks between its threads' steps), and the raster is that
+    of one thread. Only BallHH is swapped, so the PVBasket cells run detailed beside them."""
+    pc = h.ParallelContext()
+    rasters, counts = [], []
+    try:
+        for threads in (1, 2):
+            pc.nthread(threads)
+            cells, links, keep, times, gids = _random_network(3)
+            # two threads need delays of at least one exchange step plus 2 h.dt (a Python list: freeing the
+            # last run's NetCons while iterating NEURON's live List would skip one)
+            for nc in list(h.List("NetCon")):
+                if nc.syn() is not None and nc.delay < 1.05:
+                    nc.delay = 1.05
+            del nc
+            raster, stats = _swap_and_run(paths[:1], direct, times, gids, 60.0)
+            assert pc.nthread() == threads
+            counts.append(sum(s["direct_connections"] for s in stats.values()))
+            rasters.append(raster)
+            del cells, links, keep
+    finally:
+        pc.nthread(1)
+    assert len(rasters[0]) > 100
+    assert counts[0] == counts[1] and (counts[0] > 20 if direct else counts[0] == 0)  # BallHH-to-BallHH links
+    assert [gid for gid, _ in rasters[1]] == [gid for gid, _ in rasters[0]]
+    assert np.allclose([t for _, t in rasters[1]], [t for _, t in rasters[0]], atol=1e-9)
+
+
 def test_links_matter_in_the_raster(paths):
     """Guard against a test that cannot fail: cutting the links changes the raster."""
     cells, links, keep, times, gids = _random_network(3)

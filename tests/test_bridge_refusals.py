@@ -65,6 +65,32 @@ def test_time_jump_during_a_run_is_refused_until_finitialize(ball_path):
     assert list(handle.spike_times()[cell]) == clean
 
 
+def test_delay_too_short_for_threads(ball_path):
+    """With pc.nthread(2) NEURON needs NetCon delays of at least 2 h.dt, and the bridge runs captured
+    NetCons one exchange step short: a delay under the step plus 2 h.dt is refused at the swap, and
+    at h.finitialize when the threads come after the swap; on one thread it runs."""
+    cell, syn, stim, nc = _driven_ballhh()
+    nc.delay = 1.04
+    pc = h.ParallelContext()
+    threads = r"NetCon\[\d+\] \(NetStim\[\d+\] -> AMPA_NMDA\[\d+\] .*BallHH\[\d+\].*\) has delay 1.04 ms onto a swapped BallHH\. NEURON runs on 2 threads \(pc.nthread\), where it needs NetCon delays of at least 2 h.dt = 0.05 ms.*at least 1.05 ms.*pc.nthread\(1\)"
+    try:
+        pc.nthread(2)
+        with pytest.raises(SwapError, match=threads):
+            neuron_ann.swap_to_ann(bundles=[ball_path])
+        _unchanged(cell)
+        pc.nthread(1)
+        neuron_ann.swap_to_ann(bundles=[ball_path])
+        h.finitialize(-65)
+        pc.nthread(2)
+        with pytest.raises(RuntimeError, match=threads):
+            h.finitialize(-65)
+        nc.delay = 1.05
+        h.finitialize(-65)
+        h.continuerun(5)
+    finally:
+        pc.nthread(1)
+
+
 def test_synapse_kind_not_trained(ball_path):
     cell = BallHH()
     syn = cell.add_synapse("inh", cell.soma)

@@ -30,6 +30,7 @@ __all__ = [
     "check_celsius",
     "check_cross_rank_delay",
     "check_input_delay",
+    "check_thread_delay",
     "shifted_delay",
     "SHIFT_MARK_MS",
     "derived_readouts",
@@ -39,6 +40,8 @@ __all__ = [
     "gc_paused",
     "remote_source_gid",
     "mpi_ranks",
+    "thread_min_delay",
+    "threads",
     "CELSIUS_TOLERANCE",
 ]
 
@@ -168,6 +171,30 @@ def mpi_ranks() -> int:
     return int(_pc().nhost())
 
 
+def threads() -> int:
+    """Number of threads NEURON runs on (``pc.nthread()``)."""
+    return int(_pc().nthread())
+
+
+def thread_min_delay() -> float:
+    """The shortest NetCon delay NEURON accepts between threads (ms): with several threads and the
+    fixed step, NEURON needs the minimum delay less h.dt to be at least h.dt (netpar.cpp, 'usable
+    mindelay'); 0 on one thread."""
+    return 2.0 * float(h.dt) if threads() > 1 else 0.0
+
+
+def check_thread_delay(nc, user_delay: float, shifted_delay: float, dt_ms: float, type_name: str, label=None) -> None:
+    """With ``pc.nthread(n > 1)``, refuse a NetCon onto a swapped cell whose shortened delay NEURON's threads cannot carry."""
+    floor = thread_min_delay()
+    if floor and shifted_delay < floor - NEURON_MINDELAY_SLACK_MS:
+        raise SwapError(
+            f"{_label(nc, label)} has delay {user_delay:g} ms onto a swapped {type_name.split('.')[-1]}. NEURON runs on "
+            f"{threads()} threads (pc.nthread), where it needs NetCon delays of at least 2 h.dt = {floor:g} ms, and "
+            f"the bridge runs NetCons onto swapped cells one exchange step ({dt_ms:g} ms) short; make this delay at "
+            f"least {dt_ms + floor:g} ms (the exchange step plus 2 h.dt), or run on one thread (pc.nthread(1))."
+        )
+
+
 def check_cross_rank_delay(nc, user_delay: float, shifted_delay: float, dt_ms: float, type_name: str, label=None) -> None:
     """Under MPI, refuse a NetCon from another rank whose shortened delay NEURON's spike exchange cannot carry.
 
@@ -211,6 +238,7 @@ def check_input_delay(nc, user_delay: float, dt_ms: float, type_name: str, label
             f"of {dt_ms:g} ms: the surrogate predicts each step from the events that arrive in it, so they must have "
             f"been sent before the step starts; make its delay at least {dt_ms:g} ms."
         )
+    check_thread_delay(nc, user_delay, shifted_delay(user_delay, dt_ms), dt_ms, type_name, label)
     check_cross_rank_delay(nc, user_delay, shifted_delay(user_delay, dt_ms), dt_ms, type_name, label)
 
 

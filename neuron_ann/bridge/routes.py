@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .plan import SHIFT_MARK_MS
+from .plan import SHIFT_MARK_MS, thread_min_delay
 
 __all__ = ["Routes", "Relay"]
 
@@ -130,9 +130,12 @@ class Relay:
         plus SHIFT_MARK_MS): ``delta`` keeps that mark, so the collector receives each event at the
         same offset from the exchange grid as the capture would (a user delay on the grid gives
         ``delta`` = the mark, never 0: an event at exactly an exchange time goes to the same row
-        as through the capture). ``delta`` is rounded to 1e-12 ms so that equal delays share one
-        collector."""
-        m = np.maximum(np.floor((delays - SHIFT_MARK_MS) / self.dt_ms + _GRID_TOL_MS), 0).astype(np.int64)
+        as through the capture). On several threads ``delta`` is at least 2 h.dt as well (NEURON's
+        shortest delay between threads; the swap refuses shorter shortened delays). ``delta`` is
+        rounded to 1e-12 ms so that equal delays share one collector."""
+        # on several threads NEURON needs each collector's delay to be at least 2 h.dt: delta >= that too
+        floor = thread_min_delay() + SHIFT_MARK_MS
+        m = np.maximum(np.floor((delays - floor) / self.dt_ms + _GRID_TOL_MS), 0).astype(np.int64)
         delta = np.round(delays - m * self.dt_ms, 12)
         return m, delta
 

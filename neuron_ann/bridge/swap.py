@@ -17,6 +17,7 @@ from .inputs import CapturedInputs, netcon_number
 from .morphology import inserted_mechanisms, point_process_params, quiet_ions, restore_cell, save_cell
 from .plan import (
     CURRENT_SOURCES,
+    NEURON_MINDELAY_SLACK_MS,
     SECTION_READOUTS,
     all_objects,
     check_celsius,
@@ -24,12 +25,14 @@ from .plan import (
     check_cvode,
     check_dt,
     check_input_delay,
+    check_thread_delay,
     describe_netcon,
     gc_paused,
     make_plan,
     mpi_ranks,
     netcon_source,
     shifted_delay,
+    thread_min_delay,
 )
 from .recordings import find_recordings, stopped_recordings
 from .routes import Relay, Routes
@@ -325,7 +328,11 @@ class SwapHandle:
         rows = inputs.rows_of(captured_numbers)
         delays = np.frombuffer(captured_delays, dtype=np.float64) if len(captured_delays) else np.zeros(0)
         missing = np.flatnonzero(rows < 0).tolist()  # made after the swap onto a capture
-        changed = list(range(len(rows))) if mpi else np.flatnonzero(delays != inputs.set_delay[rows]).tolist()
+        changed = delays != inputs.set_delay[rows]
+        floor = thread_min_delay()  # 0 on one thread
+        if floor:  # several threads: NEURON needs every delay at least 2 h.dt (h.dt may have changed since the swap)
+            changed |= inputs.set_delay[rows] < floor - NEURON_MINDELAY_SLACK_MS
+        changed = list(range(len(rows))) if mpi else np.flatnonzero(changed).tolist()
         if missing or changed:  # rare: find those NetCons again
             numbers = np.frombuffer(captured_numbers, dtype=np.int64)
             by_number = {netcon_number(nc.hname()): nc for nc in netcons}
@@ -350,7 +357,7 @@ class SwapHandle:
                 for i, row in zip(positions[start : start + _CHUNK].tolist(), rows[start : start + _CHUNK].tolist()):
                     nc = netcons[i]
                     now = nc.delay
-                    if mpi or now != inputs.set_delay[row]:
+                    if mpi or now != inputs.set_delay[row] or inputs.set_delay[row] < floor - NEURON_MINDELAY_SLACK_MS:
                         self._sync_delay(nc, row, mpi, now)
                     direct_rows.append(row)
                     direct_weights.append(nc.weight[0])
@@ -387,17 +394,20 @@ class SwapHandle:
 
     def _sync_delay(self, nc, row: int, mpi: bool, now: float) -> None:
         """Take up a delay the user set while swapped (``now``, read by the caller) on the NetCon of
-        ``row``: shorten it by the exchange step (refusing one too short); under MPI recheck the
-        cross-rank delay either way."""
+        ``row``: shorten it by the exchange step (refusing one too short); an unchanged delay is
+        checked again against NEURON's threads and (under MPI) its spike exchange."""
         inputs = self._inputs
         g = inputs.group_of(row)
         if now != inputs.set_delay[row]:
             check_input_delay(nc, now, g.dt_ms, g.type_name, label=lambda: inputs.label(row, nc))
             nc.delay = shifted_delay(now, g.dt_ms)
             inputs.user_delay[row], inputs.set_delay[row] = now, float(nc.delay)
-        elif mpi:  # h.dt may have changed since the swap
-            check_cross_rank_delay(nc, float(inputs.user_delay[row]), float(inputs.set_delay[row]), g.dt_ms, g.type_name,
-                                   label=lambda: inputs.label(row, nc))
+            return
+        # unchanged, but h.dt, the ranks or the threads may have changed since the swap
+        user, shifted = float(inputs.user_delay[row]), float(inputs.set_delay[row])
+        check_thread_delay(nc, user, shifted, g.dt_ms, g.type_name, label=lambda: inputs.label(row, nc))
+        if mpi:
+            check_cross_rank_delay(nc, user, shifted, g.dt_ms, g.type_name, label=lambda: inputs.label(row, nc))
 
     def _on_finitialize(self) -> None:
         if not self.swapped:
