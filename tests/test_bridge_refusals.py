@@ -143,6 +143,26 @@ def test_cvode_refused_at_swap_and_at_finitialize(ball_path):
     h.CVode().active(False)
 
 
+def test_coreneuron_refused_at_swap_and_at_finitialize(ball_path):
+    from neuron import coreneuron
+
+    cell = BallHH()
+    refused = r"CoreNEURON is enabled \(neuron.coreneuron.enable = True\).*set coreneuron.enable = False while cells are swapped"
+    try:
+        coreneuron.enable = True
+        with pytest.raises(SwapError, match=refused):
+            neuron_ann.swap_to_ann(bundles=[ball_path])
+        _unchanged(cell)
+        coreneuron.enable = False
+        neuron_ann.swap_to_ann(bundles=[ball_path])
+        coreneuron.enable = True
+        with pytest.raises(RuntimeError, match=refused):
+            h.finitialize(-65)
+    finally:
+        coreneuron.enable = False
+    h.finitialize(-65)
+
+
 def test_fingerprint_mismatch(ball_path):
     cell = BallHH()
     cell.soma.L = 40  # another layout: membrane area differs

@@ -28,6 +28,7 @@ __all__ = [
     "check_cvode",
     "check_dt",
     "check_celsius",
+    "check_coreneuron",
     "check_cross_rank_delay",
     "check_input_delay",
     "check_thread_delay",
@@ -113,6 +114,20 @@ def check_cvode() -> None:
         raise SwapError(
             "CVode (variable time step) is active, but swapped cells advance in fixed exchange steps "
             "that must line up with NEURON's fixed time step; call h.CVode().active(False) before the run."
+        )
+
+
+def check_coreneuron() -> None:
+    """Refuse CoreNEURON: it runs the model outside NEURON, where the exchange callbacks cannot run."""
+    try:
+        from neuron import coreneuron
+    except ImportError:  # a NEURON built without CoreNEURON
+        return
+    if getattr(coreneuron, "enable", False):
+        raise SwapError(
+            "CoreNEURON is enabled (neuron.coreneuron.enable = True), but it runs the model outside NEURON, where "
+            "swapped cells cannot be stepped (their exchange is a Python callback in NEURON's event queue); set "
+            "coreneuron.enable = False while cells are swapped, or swap_back() first."
         )
 
 
@@ -391,6 +406,7 @@ def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
         bundle_for: (type name, candidates) -> Bundle or None.
     """
     check_cvode()
+    check_coreneuron()
     index_of_sections = celltools.sections_by_cell()
     groups: dict[int, GroupPlan] = {}
     section_owner = {}

@@ -21,6 +21,7 @@ from .plan import (
     SECTION_READOUTS,
     all_objects,
     check_celsius,
+    check_coreneuron,
     check_cross_rank_delay,
     check_cvode,
     check_dt,
@@ -270,6 +271,7 @@ class SwapHandle:
 
     def _check(self) -> None:
         check_cvode()
+        check_coreneuron()
         for g in self.groups:
             check_dt(g.bundle)
             check_celsius(g.bundle)
