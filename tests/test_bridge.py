@@ -649,6 +649,21 @@ def test_delay_set_while_swapped_is_taken_up_at_finitialize_and_kept_by_swap_bac
     assert handle.user_delay(nc) == 3.0
 
 
+def test_netcon_event_onto_a_swapped_cell_arrives_one_step_late(ball_path):
+    """The README's known gap, measured: nc.event(t) on a captured NetCon bypasses its (shortened) delay, so
+    the capture takes the event for one arriving a step later; on an exchange time it lands right."""
+    cell = BallHH()
+    nc = h.NetCon(None, cell.add_synapse("exc", cell.soma))
+    nc.weight[0], nc.delay = 0.5, 1.0
+    handle = neuron_ann.swap_to_ann(bundles=[ball_path])
+    h.finitialize(-65)
+    for t in (5.0, 8.3, 10.999):
+        nc.event(t)
+    h.continuerun(14)
+    # true arrivals 5.0, 8.3 and 10.999 ms would spike in [5, 6), [8, 9) and [10, 11)
+    assert np.allclose(handle.spike_times(cell), [5.5, 9.5, 11.5], atol=1e-9)
+
+
 def test_freed_captured_netcon_stops_delivering(ball_path):
     """The handle does not keep a captured NetCon alive: deleting it while swapped removes the connection."""
     cell = BallHH()
