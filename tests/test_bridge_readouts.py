@@ -64,6 +64,24 @@ def test_readouts_are_recordable(pv_readout_path):
     h.pop_section()
 
 
+def test_readouts_are_computed_only_while_something_reads_them(pv_readout_path, caplog):
+    """Unread readouts cost no work per exchange step: with no readout bound the buffers stay as
+    h.finitialize left them; a readout_ref asked for mid-run says when its values start (a Vector
+    recording made then starts at the next h.finitialize anyway), and from there they are exact."""
+    cell, keep = _driven_cell()
+    handle = neuron_ann.swap_to_ann(bundles=[pv_readout_path])
+    group = handle.groups[0]
+    h.finitialize(-65)
+    at_init = group.ro_to2.copy()
+    h.continuerun(4)  # the input arrives at 1.5 ms: computed readouts would have moved
+    assert not group._readouts_on and np.array_equal(group.ro_to2, at_init)
+    with caplog.at_level("WARNING", logger="neuron_ann.bridge"):
+        cai = h.Vector().record(handle.readout_ref(cell, "cai_dend[1]"))
+    assert "PVBasket readouts are computed from the next h.finitialize" in caplog.text
+    at = _run_4ms()
+    assert group._readouts_on and at(cai, 2.0) == pytest.approx(1.001, abs=1e-5)
+
+
 def test_unrecorded_readout_sections_are_deleted_and_read_through_readout_ref(pv_readout_path):
     """A readout section nobody records costs NEURON work every step, so it goes too; its
     readouts (v included) stay readable with readout_ref, and swap_back rebuilds it."""

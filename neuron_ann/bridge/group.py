@@ -19,6 +19,7 @@ cell by cell, with numpy views of the cells' slots for the step:
 from __future__ import annotations
 
 import gc
+import logging
 import time
 import weakref
 
@@ -32,6 +33,8 @@ from ..runtime import StepModel
 from .plan import GroupPlan, check_dt, derived_readouts
 
 __all__ = ["TypeGroup", "EXCHANGE_EPS_MS"]
+
+log = logging.getLogger("neuron_ann.bridge")
 
 #: the exchange callback for t_k runs at t_k - EXCHANGE_EPS_MS. Captured NetCons run with
 #: their delay shortened by the exchange step, so the capture has by then received exactly
@@ -83,6 +86,7 @@ class TypeGroup:
         self.readout_names = [meta["outputs"][i]["name"] for i in self.readout_columns] + [d["name"] for d in derived]
         self._indicators = [None] * len(self.derived)  # per derived readout: IndicatorState of all cells
         self.readouts = {}  # (cell index, readout name) -> (ANNReadout, or ANNSoma for v, segment, variable or None)
+        self._readouts_on = False  # whether the run computes readouts (set at each finitialize)
         self.captures = {}  # (cell index, site) -> ANNInput
         self.kept_sections = []  # per cell: readout sections kept alive
         self.clamps = []  # (cell index, ANNSoma)
@@ -254,6 +258,10 @@ class TypeGroup:
         if pp is None:
             pp = self._readout_pp(seg, cell_index * len(self.readout_names) + self.readout_names.index(name), None)
             self.readouts[key] = (pp, seg, None)
+            if self.running and not self._readouts_on:
+                log.warning("neuron_ann: %s readouts are computed from the next h.finitialize (a Vector recording made "
+                            "now records from then too); until then %s holds a stale value", self.type_name, name)
+            self._readouts_on = True
         return pp._ref_value
 
     # --- running --------------------------------------------------------------------
@@ -271,6 +279,8 @@ class TypeGroup:
         last = self.model.reset()
         v0 = float(last[self.v_column]) if last is not None else float(h.v_init)
         self.v_to[:] = v0
+        # readouts are computed in a run only if something reads them: a kept section's stand-in, or readout_ref
+        self._readouts_on = any(pp is not None for pp, _, _ in self.readouts.values())
         if self.readout_names:
             n_out = len(self.readout_columns)
             self.ro_to2[:, :n_out] = last[self.readout_columns][None, :] if last is not None else 0.0
@@ -357,7 +367,7 @@ class TypeGroup:
         self.steps += 1
         self.v_from[:] = self.v_to
         self.v_to[:] = y[:, self.v_column]
-        if self.readout_names:
+        if self._readouts_on:
             self.ro_from2[...] = self.ro_to2
             n_out = len(self.readout_columns)
             if n_out:
