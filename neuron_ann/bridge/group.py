@@ -260,7 +260,7 @@ class TypeGroup:
             self.readouts[key] = (pp, seg, None)
             if self.running and not self._readouts_on:
                 log.warning("neuron_ann: %s readouts are computed from the next h.finitialize (a Vector recording made "
-                            "now records from then too); until then %s holds a stale value", self.type_name, name)
+                            "now records from then too); until then %s holds a stale value", self.type_name.split(".")[-1], name)
             self._readouts_on = True
         return pp._ref_value
 
