@@ -198,9 +198,11 @@ def thread_min_delay() -> float:
     return 2.0 * float(h.dt) if threads() > 1 else 0.0
 
 
-def check_thread_delay(nc, user_delay: float, shifted_delay: float, dt_ms: float, type_name: str, label=None) -> None:
-    """With ``pc.nthread(n > 1)``, refuse a NetCon onto a swapped cell whose shortened delay NEURON's threads cannot carry."""
-    floor = thread_min_delay()
+def check_thread_delay(nc, user_delay: float, shifted_delay: float, dt_ms: float, type_name: str, label=None,
+                       floor: float | None = None) -> None:
+    """With ``pc.nthread(n > 1)``, refuse a NetCon onto a swapped cell whose shortened delay NEURON's threads cannot carry
+    (``floor``: :func:`thread_min_delay`, passed by callers that check many NetCons; asking NEURON costs 3 us)."""
+    floor = thread_min_delay() if floor is None else floor
     if floor and shifted_delay < floor - NEURON_MINDELAY_SLACK_MS:
         raise SwapError(
             f"{_label(nc, label)} has delay {user_delay:g} ms onto a swapped {type_name.split('.')[-1]}. NEURON runs on "
@@ -210,15 +212,17 @@ def check_thread_delay(nc, user_delay: float, shifted_delay: float, dt_ms: float
         )
 
 
-def check_cross_rank_delay(nc, user_delay: float, shifted_delay: float, dt_ms: float, type_name: str, label=None) -> None:
+def check_cross_rank_delay(nc, user_delay: float, shifted_delay: float, dt_ms: float, type_name: str, label=None,
+                           ranks: int | None = None) -> None:
     """Under MPI, refuse a NetCon from another rank whose shortened delay NEURON's spike exchange cannot carry.
 
     NEURON exchanges spikes between ranks every minimum cross-rank delay and refuses to
     run (fixed step) unless that delay exceeds h.dt; the bridge shortens the delay of every
     NetCon onto a swapped cell by the exchange step, so such NetCons need a user delay
-    longer than the exchange step plus h.dt.
+    longer than the exchange step plus h.dt. ``ranks``: :func:`mpi_ranks`, passed by callers
+    that check many NetCons.
     """
-    if mpi_ranks() <= 1:
+    if (mpi_ranks() if ranks is None else ranks) <= 1:
         return
     gid = remote_source_gid(nc)
     if gid is None:
@@ -245,16 +249,20 @@ def shifted_delay(user_delay: float, dt_ms: float) -> float:
     return max(float(user_delay) - float(dt_ms) + SHIFT_MARK_MS, 0.0)
 
 
-def check_input_delay(nc, user_delay: float, dt_ms: float, type_name: str, label=None) -> None:
-    """Refuse a NetCon onto a swapped cell whose (user) delay is shorter than the exchange step, or unusable under MPI."""
+def check_input_delay(nc, user_delay: float, dt_ms: float, type_name: str, label=None,
+                      floor: float | None = None, ranks: int | None = None) -> None:
+    """Refuse a NetCon onto a swapped cell whose (user) delay is shorter than the exchange step, or unusable on
+    NEURON's threads or under MPI (``floor`` and ``ranks`` as :func:`check_thread_delay` and
+    :func:`check_cross_rank_delay` take them)."""
     if user_delay < dt_ms - 1e-9:
         raise SwapError(
             f"{_label(nc, label)} has delay {user_delay:g} ms, shorter than the {type_name} surrogate's exchange step "
             f"of {dt_ms:g} ms: the surrogate predicts each step from the events that arrive in it, so they must have "
             f"been sent before the step starts; make its delay at least {dt_ms:g} ms."
         )
-    check_thread_delay(nc, user_delay, shifted_delay(user_delay, dt_ms), dt_ms, type_name, label)
-    check_cross_rank_delay(nc, user_delay, shifted_delay(user_delay, dt_ms), dt_ms, type_name, label)
+    shifted = shifted_delay(user_delay, dt_ms)
+    check_thread_delay(nc, user_delay, shifted, dt_ms, type_name, label, floor)
+    check_cross_rank_delay(nc, user_delay, shifted, dt_ms, type_name, label, ranks)
 
 
 def derived_readouts(bundle: Bundle) -> list[dict]:
@@ -407,6 +415,7 @@ def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
     """
     check_cvode()
     check_coreneuron()
+    floor, ranks = thread_min_delay(), mpi_ranks()  # asked once: each costs NEURON 3 us, and every input is checked
     index_of_sections = celltools.sections_by_cell()
     groups: dict[int, GroupPlan] = {}
     section_owner = {}
@@ -493,7 +502,7 @@ def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
                     site = _nearest_site(group.cells[index].cell, sec, seg.x, kind, group.bundle, site_cache, group.type_name,
                                          taken.setdefault((id(group), index), {}), cell_sections_of[(id(group), index)])
                     for nc in targeted[pp]:
-                        check_input_delay(nc, nc.delay, group.bundle.dt_ms, group.type_name)
+                        check_input_delay(nc, nc.delay, group.bundle.dt_ms, group.type_name, floor=floor, ranks=ranks)
                         group.inputs.append((nc, index, site, pp))
                     continue
                 mt.select(mechanism)

@@ -346,7 +346,7 @@ class SwapHandle:
                     "capture); make the NetCon onto the synapse before swap_to_ann(), or swap_back() first."
                 )
             for j in changed:
-                self._sync_delay(by_number[int(numbers[j])], int(rows[j]), mpi, float(delays[j]))
+                self._sync_delay(by_number[int(numbers[j])], int(rows[j]), mpi, float(delays[j]), floor)
         # direct delivery: the NetCons without a target that are captured rows, their delays and weights as read now
         direct_rows, direct_weights = array("q"), array("d")
         if len(untargeted):
@@ -360,7 +360,7 @@ class SwapHandle:
                     nc = netcons[i]
                     now = nc.delay
                     if mpi or now != inputs.set_delay[row] or inputs.set_delay[row] < floor - NEURON_MINDELAY_SLACK_MS:
-                        self._sync_delay(nc, row, mpi, now)
+                        self._sync_delay(nc, row, mpi, now, floor)
                     direct_rows.append(row)
                     direct_weights.append(nc.weight[0])
         self._thresholds = thresholds
@@ -394,20 +394,21 @@ class SwapHandle:
             )
         return routes
 
-    def _sync_delay(self, nc, row: int, mpi: bool, now: float) -> None:
+    def _sync_delay(self, nc, row: int, mpi: bool, now: float, floor: float) -> None:
         """Take up a delay the user set while swapped (``now``, read by the caller) on the NetCon of
         ``row``: shorten it by the exchange step (refusing one too short); an unchanged delay is
-        checked again against NEURON's threads and (under MPI) its spike exchange."""
+        checked again against NEURON's threads (``floor``: plan.thread_min_delay) and under MPI
+        its spike exchange."""
         inputs = self._inputs
         g = inputs.group_of(row)
         if now != inputs.set_delay[row]:
-            check_input_delay(nc, now, g.dt_ms, g.type_name, label=lambda: inputs.label(row, nc))
+            check_input_delay(nc, now, g.dt_ms, g.type_name, label=lambda: inputs.label(row, nc), floor=floor)
             nc.delay = shifted_delay(now, g.dt_ms)
             inputs.user_delay[row], inputs.set_delay[row] = now, float(nc.delay)
             return
         # unchanged, but h.dt, the ranks or the threads may have changed since the swap
         user, shifted = float(inputs.user_delay[row]), float(inputs.set_delay[row])
-        check_thread_delay(nc, user, shifted, g.dt_ms, g.type_name, label=lambda: inputs.label(row, nc))
+        check_thread_delay(nc, user, shifted, g.dt_ms, g.type_name, label=lambda: inputs.label(row, nc), floor=floor)
         if mpi:
             check_cross_rank_delay(nc, user, shifted, g.dt_ms, g.type_name, label=lambda: inputs.label(row, nc))
 
