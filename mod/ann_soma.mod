@@ -57,6 +57,11 @@ BREAKPOINT {
     tend = t + dt/2
     t_from = dt_ann * floor(t / dt_ann)
     if (t_from != t_read) {
+        if (t_from < t_read && t >= 0) {
+            : h.t set back by hand (or SaveState.restore()): the interval's values belong to a later time.
+            : Negative t is NEURON's steady-state initialization idiom (t = -1e10, big steps, t = 0).
+            refuse_time_jump(t, t_read + dt_ann)
+        }
         t_read = t_from
         vf = v_from
         vt = v_to
@@ -71,4 +76,16 @@ BREAKPOINT {
         }
     }
     i = (vtarget - v) / rs
+}
+
+PROCEDURE refuse_time_jump(now (ms), ran_to (ms)) {
+    : the same words as the exchange's check (neuron_ann/bridge/group.py), which sees jumps forward
+VERBATIM
+    char message[480];
+    snprintf(message, sizeof(message), "neuron_ann: NEURON's time is %g ms, but the swapped cells have run to %g ms: "
+             "NEURON's time jumped (SaveState.restore(), or h.t set by hand, after h.finitialize), and the surrogates' "
+             "state cannot follow. Call h.finitialize() to start them again from t = 0; a state saved with SaveState "
+             "cannot be restored while cells are swapped (swap_back() first, or rerun from h.finitialize).", _lnow, _lran_to);
+    hoc_execerror(message, 0);
+ENDVERBATIM
 }
