@@ -4,8 +4,8 @@
                                      [--providers NAME ...] [--compare-cpu] [--json FILE]
 
 Builds ``neuron-ann bench``'s disconnected network of N cells of a shipped bundle's type
-(BallHH, PVBasket or L5PC) twice in this process: B cells at a time, each batch swapped with
-``swap_to_ann(cells=batch)`` before the next is built, and then all at once with one swap.
+(BallHH, PVBasket or L5PC) twice, each in a fresh process: B cells at a time, each batch swapped
+with ``swap_to_ann(cells=batch)`` before the next is built, and then all at once with one swap.
 Each runs ``--tstop`` ms; the script prints the provider each ran on, the seconds each batch's
 swap took (each batch makes the type's step model anew for the larger batch: on a GPU a new
 session and CUDA graphs) and how the two rasters compare: spikes equal to the bit, and the
@@ -20,18 +20,18 @@ GPU, where the provider changes from the CPU to CUDA as a batched type passes
 from __future__ import annotations
 
 import argparse
-import gc
 import json
+import subprocess
+import sys
 import time
 
 import numpy as np
 
 
 def run(path, n_cells: int, batch: int | None, tstop: float, direct: bool, providers=None) -> dict:
-    from neuron import h
-
+    """One configuration in this process (the script runs each in a fresh one, as ``neuron-ann bench`` does)."""
     import neuron_ann
-    from neuron_ann.bench import prepare_network
+    from neuron_ann.bench import prepare_network, timed_run
 
     options = {"restorable": False, "direct_delivery": direct, "providers": providers}
     swap_seconds = []
@@ -48,22 +48,25 @@ def run(path, n_cells: int, batch: int | None, tstop: float, direct: bool, provi
     handle = neuron_ann.swap_to_ann(bundles=[path], **options)  # whole: swaps all; batched: nothing left to add
     build = time.perf_counter() - t0
     assert [g.n_cells for g in handle.groups] == [n_cells]
-    t0 = time.perf_counter()
-    h.finitialize(-65)
-    h.continuerun(tstop)
-    wall = time.perf_counter() - t0
+    timed = timed_run(tstop, handle)
     times = handle.spike_times()
-    result = {
-        "batch": batch, "build_and_swap_seconds": build, "run_seconds": wall,
+    return {
+        "batch": batch, "build_and_swap_seconds": build, "run_seconds": timed["wall_seconds"],
         "provider": handle.groups[0].model.providers[0], "cuda_graph": handle.groups[0].model.cuda_graph,
         "batch_swap_seconds": swap_seconds, "batch_providers": batch_providers,
-        "raster": [np.asarray(times[c], dtype=float) for c in cells],
+        "raster": [np.asarray(times[c], dtype=float).tolist() for c in cells],
     }
-    neuron_ann.bridge._reset_for_tests()  # drops the swap without restoring (restorable=False)
-    del bundle, cells, keep, handle, times
-    gc.collect()
-    for sec in list(h.allsec()):
-        h.delete_section(sec=sec)
+
+
+def run_apart(args, batch: int | None, providers) -> dict:
+    """:func:`run` in a fresh process: its result as JSON on the last line of its output."""
+    cmd = [sys.executable, __file__, args.bundle, str(args.cells), "--batch", str(args.batch), "--tstop", str(args.tstop),
+           "--one", str(batch or 0)] + (["--direct"] if args.direct else []) + (["--providers", *providers] if providers else [])
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["raster"] = [np.asarray(r, dtype=float) for r in result["raster"]]
     return result
 
 
@@ -93,15 +96,18 @@ def main() -> None:
     parser.add_argument("--providers", nargs="+", default=None, help="providers for both runs (default: automatic)")
     parser.add_argument("--compare-cpu", action="store_true", help="also run the whole network on the CPU provider")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)  # internal: one run, batch (0: whole)
     args = parser.parse_args()
 
-    from neuron_ann.bundle import shipped_bundles
+    if args.one is not None:
+        from neuron_ann.bundle import shipped_bundles
 
-    (path,) = [p for p in shipped_bundles() if p.stem == args.bundle]
-    runs = {"batched": run(path, args.cells, args.batch, args.tstop, args.direct, args.providers),
-            "whole": run(path, args.cells, None, args.tstop, args.direct, args.providers)}
+        (path,) = [p for p in shipped_bundles() if p.stem == args.bundle]
+        print(json.dumps(run(path, args.cells, args.one or None, args.tstop, args.direct, args.providers)))
+        return
+    runs = {"batched": run_apart(args, args.batch, args.providers), "whole": run_apart(args, None, args.providers)}
     if args.compare_cpu:
-        runs["whole_cpu"] = run(path, args.cells, None, args.tstop, args.direct, ["CPUExecutionProvider"])
+        runs["whole_cpu"] = run_apart(args, None, ["CPUExecutionProvider"])
     report = {"bundle": args.bundle, "cells": args.cells, "batch": args.batch, "tstop_ms": args.tstop, "direct": args.direct}
     for name, r in runs.items():
         swaps = r["batch_swap_seconds"]

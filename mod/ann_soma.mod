@@ -10,7 +10,8 @@ that step the target is capped at vcap (below every threshold), so only predicte
 cross thresholds. The POINTERs point into the bridge's per-cell buffers, which the bridge
 writes only at exchange times; they are read once per exchange interval (a POINTER read
 costs more than the rest of this block). Also drives the kept segment of a v readout
-(t_spike then points to -1).
+(t_spike then points to -1). A jump in NEURON's time during a run stops NEURON with an error
+(refuse_time_jump) at the first step after it, and at each try until finitialize.
 ENDCOMMENT
 
 NEURON {
@@ -57,9 +58,10 @@ BREAKPOINT {
     tend = t + dt/2
     t_from = dt_ann * floor(t / dt_ann)
     if (t_from != t_read) {
-        if (t_from < t_read && t >= 0) {
-            : h.t set back by hand (or SaveState.restore()): the interval's values belong to a later time.
-            : Negative t is NEURON's steady-state initialization idiom (t = -1e10, big steps, t = 0).
+        if (t >= 0 && t_read >= 0 && (t_from < t_read || t_from > t_read + 1.5 * dt_ann)) {
+            : NEURON's time jumped back or over an exchange interval (h.t set by hand, SaveState.restore()):
+            : the surrogates' state is not NEURON's to save or restore. Negative times are left alone:
+            : finitialize (t_read = -1e9) and NEURON's steady-state idiom (big steps at t = -1e10, then t = 0)
             refuse_time_jump(t, t_read + dt_ann)
         }
         t_read = t_from
@@ -79,7 +81,6 @@ BREAKPOINT {
 }
 
 PROCEDURE refuse_time_jump(now (ms), ran_to (ms)) {
-    : the same words as the exchange's check (neuron_ann/bridge/group.py), which sees jumps forward
 VERBATIM
     char message[480];
     snprintf(message, sizeof(message), "neuron_ann: NEURON's time is %g ms, but the swapped cells have run to %g ms: "

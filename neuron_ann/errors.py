@@ -1,7 +1,7 @@
 """Domain exceptions, each subclassing the built-in a caller would naturally catch, and
 :func:`check_setting`, the range check of a command's numeric settings."""
 
-__all__ = ["NeuronAnnError", "MechanismError", "BundleError", "SwapError", "RunError", "DatasetError", "SettingError", "check_setting"]
+__all__ = ["NeuronAnnError", "MechanismError", "BundleError", "SwapError", "DatasetError", "SettingError", "check_setting"]
 
 
 class NeuronAnnError(Exception):
@@ -18,11 +18,6 @@ class BundleError(NeuronAnnError, ValueError):
 
 class SwapError(NeuronAnnError, ValueError):
     """``swap_to_ann`` cannot honour the network as built; raised before any simulation time is spent."""
-
-
-class RunError(NeuronAnnError, RuntimeError):
-    """A run does something the swapped cells cannot follow (a jump in NEURON's time); raised at the
-    first exchange step after it, and at each one after that until ``h.finitialize``."""
 
 
 class DatasetError(NeuronAnnError, ValueError):

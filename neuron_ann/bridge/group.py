@@ -27,7 +27,6 @@ import numpy as np
 from neuron import h
 
 from ..bundle import SPIKE_OFFSET_OUTPUT
-from ..errors import RunError
 from ..readouts import IndicatorState
 from ..runtime import StepModel
 from .plan import GroupPlan, check_dt, derived_readouts
@@ -260,7 +259,7 @@ class TypeGroup:
             self.readouts[key] = (pp, seg, None)
             if self.running and not self._readouts_on:
                 log.warning("neuron_ann: %s readouts are computed from the next h.finitialize (a Vector recording made "
-                            "now records from then too); until then %s holds a stale value", self.type_name.split(".")[-1], name)
+                            "now records from then too); until then %s holds a stale value", self.bundle.name, name)
             self._readouts_on = True
         return pp._ref_value
 
@@ -304,8 +303,6 @@ class TypeGroup:
         self.emitted_cells.clear()
         self.emitted_times.clear()
         self.k = 0
-        # an exchange's callback runs within one of NEURON's steps of its time (measured: at t_k itself)
-        self._t_slack = float(h.dt) + 2 * EXCHANGE_EPS_MS
         self.model.x[...] = 0.0
         self._advance(0.0)
         self.running = True
@@ -327,10 +324,8 @@ class TypeGroup:
     def _exchange(self) -> None:
         t0 = time.perf_counter()
         ort0 = self.model.ort_seconds
-        t_k = (self.k + 1) * self.dt_ms
-        if abs(h.t - t_k) > self._t_slack:
-            self._refuse_time_jump(t_k)
         self.k += 1
+        t_k = self.k * self.dt_ms
         x = self.model.x
         if self.relay is not None:  # direct delivery from other sources: counted up to now, due now or later
             self.relay.drain(self)
@@ -347,20 +342,6 @@ class TypeGroup:
         self._advance(t_k)
         self._cvode.event(t_k + self.dt_ms - EXCHANGE_EPS_MS, self._exchange_event)
         self.bridge_seconds += (time.perf_counter() - t0) - (self.model.ort_seconds - ort0)
-
-    def _refuse_time_jump(self, t_k: float) -> None:
-        """NEURON's time is not this exchange's: ``SaveState.restore()`` or ``h.t`` set by hand moved
-        it, and the surrogates' state (not NEURON's to save or restore) cannot follow. Refused here
-        and again one exchange step later, every step, until ``h.finitialize`` starts them anew."""
-        now = float(h.t)
-        self._cvode.event(now + self.dt_ms, self._exchange_event)
-        name = self.bundle.meta["cell_type"]["name"]
-        raise RunError(
-            f"NEURON's time is {now:.6g} ms, but the swapped {name} cells have run to {t_k - self.dt_ms:.6g} ms: "
-            "NEURON's time jumped (SaveState.restore(), or h.t set by hand, after h.finitialize), and the surrogates' "
-            "state cannot follow. Call h.finitialize() to start them again from t = 0; a state saved with SaveState "
-            "cannot be restored while cells are swapped (swap_back() first, or rerun from h.finitialize)."
-        )
 
     def _advance(self, t_k: float) -> None:
         y = self.model.step()

@@ -359,7 +359,7 @@ class SwapHandle:
                 for i, row in zip(positions[start : start + _CHUNK].tolist(), rows[start : start + _CHUNK].tolist()):
                     nc = netcons[i]
                     now = nc.delay
-                    if mpi or now != inputs.set_delay[row] or inputs.set_delay[row] < floor - NEURON_MINDELAY_SLACK_MS:
+                    if mpi or now != inputs.set_delay[row] or (floor and inputs.set_delay[row] < floor - NEURON_MINDELAY_SLACK_MS):
                         self._sync_delay(nc, row, mpi, now, floor)
                     direct_rows.append(row)
                     direct_weights.append(nc.weight[0])
