@@ -5,7 +5,9 @@
 # recorded in the bundle's provenance ('neuron-ann info neuron_ann/models/BallHH.onnx').
 # Data and checkpoints go to $WORK; an interrupted run continues where it stopped when
 # rerun (a resumed training restarts its data stream, so it is close to, not bit-equal to,
-# an uninterrupted one). Each bundle is then validated on held-out seed 12345: 100 s of one
+# an uninterrupted one). The data come out the same from the same seed; the trained weights
+# need not: retrained from the same seed and data (2026-11-27), the L5PC came out a different
+# model, within the spread the training seed gives (docs/measurements.md). Each bundle is then validated on held-out seed 12345: 100 s of one
 # continuous simulation (drift windows of 10 s) plus the f-I curve. TensorFlow runs on
 # NEURON_ANN_TF_THREADS threads (1 unless set; the shipped PVBasket bundle used 2: each
 # bundle records its count under provenance.hardware.tf_threads).
