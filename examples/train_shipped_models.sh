@@ -7,10 +7,11 @@
 # rerun (a resumed training restarts its data stream, so it is close to, not bit-equal to,
 # an uninterrupted one). The data come out the same from the same seed; the trained weights
 # need not: retrained from the same seed and data (2026-11-27), the L5PC came out a different
-# model, within the spread the training seed gives (docs/measurements.md). Each bundle is then validated on held-out seed 12345: 100 s of one
-# continuous simulation (drift windows of 10 s) plus the f-I curve. TensorFlow runs on
-# NEURON_ANN_TF_THREADS threads (1 unless set; the shipped PVBasket bundle used 2: each
-# bundle records its count under provenance.hardware.tf_threads).
+# model, within the spread the training seed gives (docs/measurements.md). Each bundle is then
+# validated on held-out seed 12345: 100 s of one continuous simulation (drift windows of
+# 10 s) plus the f-I curve. TensorFlow runs on NEURON_ANN_TF_THREADS threads (1 unless set;
+# the shipped PVBasket bundle used 2: each bundle records its count under
+# provenance.hardware.tf_threads).
 #
 #   examples/train_shipped_models.sh [BallHH|PVBasket|L5PC ...]
 set -euo pipefail
