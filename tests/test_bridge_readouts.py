@@ -5,7 +5,7 @@ import pytest
 from neuron import h
 
 import neuron_ann
-from neuron_ann.cells import PVBasket
+from neuron_ann.cells import BallHH, PVBasket
 from neuron_ann.errors import SwapError
 
 import tiny_bundles as tb
@@ -230,3 +230,42 @@ def test_point_process_placed_on_a_kept_readout_section_after_the_swap_is_refuse
     with pytest.raises(RuntimeError, match=r"IClamp\[\d+\] was placed on PVBasket\[\d+\].dend\[0\] of the swapped PVBasket\[\d+\] after swap_to_ann\(\)"):
         h.finitialize(-65)
     del late, v_dend
+
+
+def test_recording_of_a_soma_readout_variable_records_the_readout(tmp_path):
+    """soma(0.5)._ref_ina with an ina readout at the soma: the swap keeps the soma's na ion, and
+    the readout writes the surrogate's ina into it after every step, as readout_ref gives it."""
+    path = tb.ballhh_bundle(tmp_path / "ball_ina.onnx", threshold=1e9, readouts=[("ina", "soma", 0.5, 64.5)])
+    cell = BallHH()
+    syn = cell.add_synapse("exc", cell.soma)
+    stim = h.NetStim()
+    stim.start, stim.number = 0.5, 1
+    nc = h.NetCon(stim, syn)
+    nc.delay, nc.weight[0] = 1.0, 0.1
+    ina = h.Vector().record(cell.soma(0.5)._ref_ina)
+    nai = cell.soma(0.5).nai
+    handle = neuron_ann.swap_to_ann(bundles=[path])
+    assert cell.soma(0.5).nai == nai  # the probe's sentinels are gone
+    via_ref = h.Vector().record(handle.readout_ref(cell, "ina_soma"))
+    at = _run_4ms()
+    # input 0.1 uS arriving at 1.5, in [1, 2) -> at t = 2: soma v -64, ina readout = v + 64.5
+    assert at(ina, 2.0) == pytest.approx(0.5, abs=1e-5)
+    assert at(ina, 1.5) == pytest.approx(0.0, abs=1e-5)  # halfway from -0.5 at t = 1
+    assert np.array_equal(np.array(ina), np.array(via_ref))
+    neuron_ann.swap_back()
+    del handle, nc, stim, syn
+
+
+def test_recording_of_a_kept_section_ion_current_readout_keeps_the_section(tmp_path):
+    """A readout of ina on a dendrite: the probe before the swap finds a recording of that ion
+    current (an initialization handler's sentinel could not: NEURON zeroes ion currents after it)."""
+    path = tb.pvbasket_bundle(tmp_path / "pv_ina.onnx", threshold=0.3, readouts=[("ina", "dend[0]", 0.5, 65.25)])
+    cell, keep = _driven_cell()
+    ina = h.Vector().record(cell.dend[0](0.5)._ref_ina)
+    neuron_ann.swap_to_ann(bundles=[path])
+    assert sorted(s.name() for s in h.allsec()) == ["PVBasket[0].dend[0]", "PVBasket[0].soma"]
+    at = _run_4ms()
+    assert at(ina, 0.0) == pytest.approx(0.25, abs=1e-5)  # at rest, -65 mV + 65.25 (not the 0 NEURON's zeroing leaves)
+    assert at(ina, 2.0) == pytest.approx(1.25, abs=1e-5)
+    neuron_ann.swap_back()
+    del keep

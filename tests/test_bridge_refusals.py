@@ -379,3 +379,38 @@ def test_recording_of_a_deleted_section_variable_refused(tmp_path):
         neuron_ann.swap_to_ann(bundles=[pv_path])
     assert neuron_ann.bridge.active_swap() is None and len(list(h.allsec())) == 6
     del ena
+
+
+@pytest.mark.parametrize("variable", ["ina", "ena", "ki"])
+def test_recording_of_a_swapped_soma_ion_variable_refused_and_swapped_back(ball_path, variable):
+    """The swap keeps the soma's ions (NEURON cannot remove one), but nothing computes them any
+    more: ina would record 0, ena and ki a constant. The swap refuses, swaps back, and the
+    Vector goes on recording the detailed cell."""
+    cell = BallHH()
+    rec = h.Vector().record(getattr(cell.soma(0.5), f"_ref_{variable}"))
+    ena = cell.soma(0.5).ena
+    with pytest.raises(SwapError, match=rf"Vector\[\d+\] records {variable} of BallHH\[\d+\]\.soma\(0\.5\), which the swap keeps but the "
+                       r".*BallHH surrogate does not compute \(its readouts: none\), so it would record a constant or 0; 1 such "
+                       r"recording\(s\) in all\. Swapped back \(that Vector records as before\)"):
+        neuron_ann.swap_to_ann(bundles=[ball_path])
+    _unchanged(cell)
+    assert cell.soma(0.5).ena == ena
+    h.dt = 0.025
+    h.finitialize(-65)
+    h.continuerun(1)
+    assert len(rec) == 41
+    if variable == "ina":
+        assert max(rec) < -1e-4  # the detailed cell's sodium current (mA/cm2): inward at rest, never the swap's 0
+
+
+def test_recording_of_a_synapse_current_refused_and_swapped_back(ball_path):
+    """The swap parks a swapped cell's synapses in a section it deletes, so NEURON frees their
+    variables and would stop the recording without a word: refused, swapped back."""
+    cell, syn, stim, nc = _driven_ballhh()
+    nc.delay = 1.0
+    i_syn = h.Vector().record(syn._ref_i)
+    with pytest.raises(SwapError, match=r"Vector\[\d+\] recorded a variable the swap removes .*1 such recording\(s\) in all\. Swapped back"):
+        neuron_ann.swap_to_ann(bundles=[ball_path])
+    _unchanged(cell)
+    assert syn.get_segment().sec == cell.soma
+    del i_syn

@@ -86,6 +86,7 @@ class TypeGroup:
         self._indicators = [None] * len(self.derived)  # per derived readout: IndicatorState of all cells
         self.readouts = {}  # (cell index, readout name) -> (ANNReadout, or ANNSoma for v, segment, variable or None)
         self._readouts_on = False  # whether the run computes readouts (set at each finitialize)
+        self._current_writers = []  # ANNProbe per ion current readout written into NEURON (see _readout_pp)
         self.captures = {}  # (cell index, site) -> ANNInput
         self.kept_sections = []  # per cell: readout sections kept alive
         self.clamps = []  # (cell index, ANNSoma)
@@ -238,12 +239,33 @@ class TypeGroup:
                 # bound to no NEURON variable: its ANNReadout is made when readout_ref asks for it
                 self.readouts[(cell_index, out["name"])] = (None, self.somas[cell_index](0.5), None)
 
+    def bind_soma_readout(self, cell_index: int, seg, variable: str) -> bool:
+        """Make the bundle's readout of ``variable`` (``cai``, ``ina``, ``ik``) at the soma write
+        that variable of the swapped soma's segment ``seg`` after every step, as a kept
+        section's readout does, so that a Vector recording it records the surrogate's values.
+        False when the bundle has no such readout in that segment."""
+        sec = seg.sec
+        node = min(int(seg.x * sec.nseg), sec.nseg - 1)
+        for r, column in enumerate(self.readout_columns):
+            out = self.bundle.meta["outputs"][column]
+            x = out.get("x", 0.5)
+            if out.get("section") == "soma" and out.get("variable") == variable and min(int(x * sec.nseg), sec.nseg - 1) == node:
+                slot = cell_index * len(self.readout_names) + r
+                self.readouts[(cell_index, out["name"])] = (self._readout_pp(sec(x), slot, variable), sec(x), variable)
+                return True
+        return False
+
     def _readout_pp(self, seg, slot: int, variable):
         pp = h.ANNReadout(seg)
         h.setpointer(self._ro_from_vec._ref_x[slot], "v_from", pp)
         h.setpointer(self._ro_to_vec._ref_x[slot], "v_to", pp)
         if variable is not None:
             h.setpointer(getattr(seg, f"_ref_{variable}"), "target", pp)
+        if variable in ("ina", "ik"):  # NEURON zeroes ion currents after INITIAL: this writes the t = 0 value after that
+            writer = h.ANNProbe(seg)
+            h.setpointer(getattr(seg, f"_ref_{variable}"), "target", writer)
+            h.setpointer(pp._ref_value, "source", writer)
+            self._current_writers.append(writer)
         pp.dt_ann = self.dt_ms
         pp.value = self.ro_to[slot]
         return pp
@@ -402,6 +424,7 @@ class TypeGroup:
             self.relay = None
         self.pending.clear()
         self.readouts.clear()
+        self._current_writers.clear()
         self.clamps.clear()
         self.current_probes.clear()
         self.current_sources.clear()

@@ -1,20 +1,27 @@
-"""Finding Vector recordings that a swap would silently stop, or that need a readout section.
+"""Finding Vector recordings that a swap would silently stop or empty, or that need a readout section.
 
 NEURON 9 does not expose the source of a ``Vector.record``. The bridge therefore probes:
-it saves every Vector's contents, runs ``h.finitialize`` with a type-1 handler that puts
-a distinct sentinel value into each probed (segment, variable), and looks for Vectors
-whose value recorded at t = 0 is a sentinel. Then it restores the Vectors' contents.
-The swap probes the voltage of every segment it would delete or leave undriven, and the
-readout variables of the readout segments.
+it saves every Vector's contents, runs ``h.finitialize`` with a distinct sentinel value in
+each probed (segment, variable), and looks for Vectors whose value recorded at t = 0 is a
+sentinel. Then it restores the Vectors' contents and the probed variables. A voltage gets
+its sentinel from a type-1 initialization handler; any other variable from an ``ANNProbe``
+point process (mod/ann_probe.mod) that writes it when NEURON computes currents, which is
+after NEURON has zeroed the ion currents (channels that NEURON runs after the probe add
+their currents to its sentinel, so a sample near a sentinel counts). Before the swap the bridge probes the voltage of
+every segment it would delete or leave undriven, and the readout variables of the readout
+segments; after it, every ion variable of the swapped somas and kept sections that no
+readout writes (NEURON cannot remove an ion from a section, so ``soma(0.5)._ref_ina``
+would go on recording, a constant 0): a recording of one is refused, unless the bundle
+has that readout at the soma, which is then written into the variable.
 
 Recordings of any other variable the swap removes (a channel's gating state or
-conductance, an ion or a current in a deleted section, a channel of a swapped soma) can
-only be found afterwards: the same probe notes which Vectors take a sample at t = 0 (the
-recording Vectors), and after the swap one more initialization shows which of them
-stopped (NEURON 9 silently stops a recording whose variable is gone). A sentinel cannot
-find them beforehand: NEURON recomputes currents and conductances after every
-initialization handler. Not found at all: recordings of variables that still exist but
-no longer mean anything (an ion current of a swapped soma, a parked synapse's current).
+conductance, an ion or a current in a deleted section, a channel of a swapped soma, a
+parked synapse) are found afterwards: the probe before the swap notes which Vectors take
+a sample at t = 0 (the recording Vectors), and the one after it shows which of them stopped
+(NEURON 9 silently stops a recording whose variable is gone). They cannot be found
+beforehand: a sentinel set by a handler is overwritten when NEURON computes currents and
+conductances, and an ``ANNProbe`` cannot be sure to write after the mechanism that
+computes them.
 """
 
 from __future__ import annotations
@@ -24,9 +31,12 @@ from neuron import h
 
 from .plan import gc_paused
 
-__all__ = ["find_recordings", "stopped_recordings"]
+__all__ = ["find_recordings", "after_swap"]
 
 SENTINEL_BASE_MV = 9.87e6
+#: between two probes' sentinels: other mechanisms add their ion currents to an ANNProbe's
+#: sentinel when NEURON runs them after it, so a sample within half of this counts as a hit
+SENTINEL_SPACING = 1000.0
 #: written into every one-element Vector before a probing initialization: a recording
 #: Vector is reset to its t = 0 sample, any other Vector keeps it
 _UNSAMPLED = -9.87e-300
@@ -57,23 +67,27 @@ def _sampled(saved) -> list:
     return [vec for vec, data in saved if vec.size() == 1 and (len(data) != 1 or vec.x[0] != _UNSAMPLED)]
 
 
-def stopped_recordings(recorders: list) -> list:
-    """Those of ``recorders`` (recording Vectors found by :func:`find_recordings`) that no
-    longer take samples. Side effect: one ``h.finitialize(h.v_init)``; Vector contents are
-    restored afterwards."""
+def after_swap(recorders: list, probes: list) -> tuple[list, list]:
+    """What the swap just made of the recordings found before it: those of ``recorders``
+    (recording Vectors found by :func:`find_recordings`) that no longer take samples, and
+    (Vector, index into ``probes``) for every Vector that records one of ``probes``, which are
+    (segment, variable name) pairs of variables the swap kept (the ions of a swapped soma).
+
+    Side effect: one ``h.finitialize(h.v_init)``; the probed variables and Vector contents are
+    restored afterwards.
+    """
     from .plan import mpi_ranks
 
     if not recorders and mpi_ranks() == 1:  # under MPI every rank initializes (it is collective)
-        return []
+        return [], []
     saved = _save_vectors()
     _mark(saved)
     try:
-        with gc_paused():
-            h.finitialize(h.v_init)
+        found = _probing_initialization(saved, probes)
         sampling = {vec.hname() for vec in _sampled(saved)}  # one hoc Vector has many Python wrappers
     finally:
         _restore_vectors(saved)
-    return [vec for vec in recorders if vec.hname() not in sampling]
+    return [vec for vec in recorders if vec.hname() not in sampling], found
 
 
 def find_recordings(probes: list, exclude=frozenset()) -> tuple[list, list]:
@@ -82,7 +96,7 @@ def find_recordings(probes: list, exclude=frozenset()) -> tuple[list, list]:
     ``exclude`` (a swap's own buffers, which its initialization writes).
 
     Side effect: the model is initialized as by ``h.finitialize(h.v_init)`` (twice, so no
-    sentinel is left behind); Vector contents are restored afterwards.
+    sentinel is left behind); the probed variables and Vector contents are restored afterwards.
     """
     from .plan import mpi_ranks
 
@@ -90,26 +104,61 @@ def find_recordings(probes: list, exclude=frozenset()) -> tuple[list, list]:
     if not saved and mpi_ranks() == 1:  # under MPI every rank initializes
         return [], []
     _mark(saved)
-    sentinels = SENTINEL_BASE_MV + np.arange(len(probes), dtype=float)
-
-    def probe():
-        for (seg, variable), value in zip(probes, sentinels):
-            setattr(seg, variable, value)
-
-    handler = h.FInitializeHandler(1, probe)
     try:
-        with gc_paused():
-            h.finitialize(h.v_init)
+        found = _probing_initialization(saved, probes)
         recorders = _sampled(saved)
-        found = []
-        for vec in recorders:  # each holds its one sample at t = 0
-            value = vec.x[0]
-            index = int(round(value - SENTINEL_BASE_MV))
-            if 0 <= index < len(probes) and value == sentinels[index]:
-                found.append((vec, index))
     finally:
-        del handler
         with gc_paused():
             h.finitialize(h.v_init)
         _restore_vectors(saved)
     return found, recorders
+
+
+def _probing_initialization(saved, probes: list) -> list:
+    """Run ``h.finitialize(h.v_init)`` with a distinct sentinel in each of ``probes`` ((segment,
+    variable) pairs) and return (Vector, probe index) for each Vector of ``saved`` (marked by
+    :func:`_mark`) whose sample at t = 0 is a sentinel. A voltage gets its sentinel from an
+    initialization handler; any other variable from an ``ANNProbe`` point process, which writes
+    it when NEURON computes currents (after the handlers, and after NEURON has zeroed the ion
+    currents, so that an ion current is found too). The probed variables other than voltages
+    are set back to their values before (with a swapped cell's quieted ions, no later
+    initialization would reset a concentration)."""
+    sentinels = SENTINEL_BASE_MV + SENTINEL_SPACING * np.arange(len(probes), dtype=float)
+    voltages = [(seg, value) for (seg, variable), value in zip(probes, sentinels.tolist()) if variable == "v"]
+    others = [(seg, variable, value) for (seg, variable), value in zip(probes, sentinels.tolist()) if variable != "v"]
+    before = [getattr(seg, variable) for seg, variable, _ in others]
+
+    def probe():
+        for seg, value in voltages:
+            seg.v = value
+
+    handler = h.FInitializeHandler(1, probe)
+    made = []
+    try:
+        made += (_probe(seg, variable, value) for seg, variable, value in others)
+        with gc_paused():
+            h.finitialize(h.v_init)
+        return _sentinel_hits(_sampled(saved), sentinels)
+    finally:
+        del handler, made
+        for (seg, variable, _), value in zip(others, before):
+            setattr(seg, variable, value)
+
+
+def _probe(seg, variable: str, value: float):
+    pp = h.ANNProbe(seg)
+    h.setpointer(getattr(seg, f"_ref_{variable}"), "target", pp)
+    pp.value = value
+    return pp
+
+
+def _sentinel_hits(recorders: list, sentinels: np.ndarray) -> list:
+    """(Vector, probe index) for each of ``recorders`` whose one sample is one of ``sentinels``,
+    give or take less than half of :data:`SENTINEL_SPACING`."""
+    found = []
+    for vec in recorders:  # each holds its one sample at t = 0
+        value = vec.x[0]
+        index = int(round((value - SENTINEL_BASE_MV) / SENTINEL_SPACING))
+        if 0 <= index < len(sentinels) and abs(value - sentinels[index]) < SENTINEL_SPACING / 2:
+            found.append((vec, index))
+    return found

@@ -35,7 +35,7 @@ from .plan import (
     shifted_delay,
     thread_min_delay,
 )
-from .recordings import find_recordings, stopped_recordings
+from .recordings import after_swap, find_recordings
 from .routes import Relay, Routes
 
 __all__ = ["swap_to_ann", "swap_back", "SwapHandle", "active_swap"]
@@ -459,7 +459,7 @@ def _probe_recordings(plan, handle=None) -> list:
     """Refuse when a Vector records the voltage of a segment the swap deletes or leaves
     undriven, and delete every readout section whose readout variables nobody records
     (its values stay available through ``SwapHandle.readout_ref``): a kept section costs
-    NEURON work every step. Returns the recording Vectors, for :func:`_refuse_stopped_recordings`."""
+    NEURON work every step. Returns the recording Vectors, for :func:`_check_recordings_after_swap`."""
     allowed = {}  # section -> indices of the segments a readout drives
     probes, wanted = [], []  # wanted: (segment, variable) of the readouts of kept sections
     for gp in plan.groups:
@@ -499,23 +499,59 @@ def _probe_recordings(plan, handle=None) -> list:
     return recorders
 
 
-def _refuse_stopped_recordings(handle, recorders) -> None:
-    """After the swap: refuse (swapping back where possible) when a Vector that recorded
-    before the swap no longer does, because the variable it recorded was removed."""
-    stopped = stopped_recordings(recorders)
-    if not stopped:
+def _ion_variables(g, cell_index: int, sections) -> list:
+    """(segment, variable) of every ion variable (``ina``, ``nai``, ``nao``, ``ena``, and so for
+    each ion) of a swapped cell's soma and kept readout sections that no readout writes: the
+    swap keeps them (NEURON cannot remove an ion from a section), but nothing computes them
+    any more."""
+    served = set()
+    for name in g.readout_names:
+        pp, seg, variable = g.readouts[(cell_index, name)]
+        if pp is not None and variable not in (None, "v"):
+            served.add((seg.sec, min(int(seg.x * seg.sec.nseg), seg.sec.nseg - 1), variable))
+    found = []
+    for sec in sections:
+        for ion in (name[: -len("_ion")] for name in inserted_mechanisms(sec)[1]):
+            for variable in (f"i{ion}", f"{ion}i", f"{ion}o", f"e{ion}"):
+                found += [(seg, variable) for i, seg in enumerate(sec)
+                          if (sec, i, variable) not in served and hasattr(seg, f"_ref_{variable}")]
+    return found
+
+
+def _check_recordings_after_swap(handle, recorders, ion_probes) -> None:
+    """After the swap: refuse (swapping back where possible) when a Vector that recorded before
+    the swap no longer does, because the variable it recorded was removed, or records an ion
+    variable that the swap kept but nothing computes; a recording of a soma readout's variable
+    (``soma(0.5)._ref_ina`` with an ``ina`` readout) gets the readout's values."""
+    stopped, found = after_swap(recorders, [(seg, variable) for _, _, seg, variable in ion_probes])
+    unserved = []
+    for vec, i in found:
+        g, cell_index, seg, variable = ion_probes[i]
+        if seg.sec is not g.somas[cell_index] or not g.bind_soma_readout(cell_index, seg, variable):
+            unserved.append((vec, g, seg, variable))
+    if stopped:
+        message = (
+            f"{stopped[0].hname()} recorded a variable the swap removes (a channel, ion or current of a deleted section, "
+            f"or a channel of a swapped soma), so NEURON would silently stop it; {len(stopped)} such recording(s) in all. "
+        )
+        after = "Swapped back; that Vector no longer records (its variable was rebuilt), so make the recording again"
+    elif unserved:
+        vec, g, seg, variable = unserved[0]
+        readouts = [f"{o['variable']} at {o['section']}({o['x']:g})" for o in g.bundle.meta["outputs"] if o["kind"] == "readout"]
+        message = (
+            f"{vec.hname()} records {variable} of {seg.sec.name()}({seg.x:g}), which the swap keeps but the {g.type_name} "
+            f"surrogate does not compute (its readouts: {', '.join(readouts) or 'none'}), so it would record a constant "
+            f"or 0; {len(unserved)} such recording(s) in all. "
+        )
+        after = "Swapped back (that Vector records as before); record instead"
+    else:
         return
-    message = (
-        f"{stopped[0].hname()} recorded a variable the swap removes (a channel, ion or current of a deleted section, "
-        f"or a channel of a swapped soma), so NEURON would silently stop it; {len(stopped)} such recording(s) in all. "
-    )
     if any(celltools.is_hoc_cell(cell) for g in handle.groups for cell in g.cells):
         raise SwapError(message + "The swap stays in effect (hoc template cells cannot be swapped back): rebuild the "
                         "cells, then record the soma's v or a readout (handle.readout_ref), or leave those cells detailed.")
     handle.swap_back()
-    raise SwapError(message + "Swapped back; that Vector no longer records (its variable was rebuilt), so make the "
-                    "recording again: of the soma's v or a readout of the bundle (handle.readout_ref after the swap), "
-                    "or leave this cell detailed (cells=[...]).")
+    raise SwapError(message + after + ": the soma's v or a readout of the bundle (handle.readout_ref after the swap; "
+                    "`neuron-ann train --readouts` trains one), or leave this cell detailed (cells=[...]).")
 
 
 def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None = None, check_recordings: bool = True,
@@ -544,10 +580,13 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
         check_recordings: look for Vector recordings of voltages the swap removes and refuse
             them, and keep a readout section (its v or cai driven by the surrogate) only where
             a Vector already records that readout variable; the others are deleted too and
-            their readouts read with :meth:`SwapHandle.readout_ref`. NEURON does not list
-            recording sources, so this probe initializes the model (as ``h.finitialize``
-            does) and restores every Vector's contents. False skips the probe and keeps
-            every readout section.
+            their readouts read with :meth:`SwapHandle.readout_ref`. After the swap, refuse
+            (swapping back) recordings of variables it removed, and of the swapped somas'
+            ion variables, which it keeps but nothing computes, unless the bundle has that
+            readout at the soma (then written into the variable). NEURON does not list
+            recording sources, so these probes initialize the model (as ``h.finitialize``
+            does) and restore every Vector's contents. False skips them and keeps every
+            readout section.
         restorable: False skips recording the sections the swap deletes (their geometry and
             every mechanism value), which is about half of a swap's time for an L5PC; then
             :func:`swap_back` refuses, and the detailed cells come back only by rebuilding them.
@@ -600,6 +639,7 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
     captured = ([], [], [], [], [], [], [], [], [])
     plan_sources = []  # (position in captured, source group index, source cell index) in the plan: completed once every group exists
     firsts = []  # per plan group: the index its first cell gets in its TypeGroup
+    ion_probes = []  # (group, cell index, segment, variable): the ion variables the swap keeps but nothing computes
     swapped_somas = None  # direct delivery when adding cells: soma -> (group, cell index) of the cells swapped before
     for gp in plan.groups:
         g = next((old for old in handle.groups if _same_bundle(old.bundle, gp.bundle)), None) if handle is not None else None
@@ -658,6 +698,8 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
                 name = celltools.relative_name(sec)
                 cell_records[index].ion_styles += [(name, ion, code) for ion, code in quiet_ions(sec)]
             g.kept_sections.append(list(cp.kept))
+            if check_recordings:
+                ion_probes += [(g, first + index, seg, variable) for seg, variable in _ion_variables(g, first + index, [cp.soma, *cp.kept])]
         h.delete_section(sec=parking)  # parked synapses become unlocated: they cost nothing per step
         groups.append(g)
         records.append(cell_records)
@@ -671,7 +713,7 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
         _active = handle
     else:
         handle._add(groups, records, plan.from_soma)
-    _refuse_stopped_recordings(handle, recorders)
+    _check_recordings_after_swap(handle, recorders, ion_probes)
     for g in handle.groups:
         g.reset_stats()  # stats count the user's runs only
     _return_freed_memory()
