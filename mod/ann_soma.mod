@@ -11,7 +11,9 @@ cross thresholds. The POINTERs point into the bridge's per-cell buffers, which t
 writes only at exchange times; they are read once per exchange interval (a POINTER read
 costs more than the rest of this block). Also drives the kept segment of a v readout
 (t_spike then points to -1). A jump in NEURON's time during a run stops NEURON with an error
-(refuse_time_jump) at the first step after it, and at each try until finitialize.
+(refuse_time_jump) at the first step after it, and at each try until finitialize; so does a
+change of h.celsius or h.dt after finitialize (refuse_change), which the bridge checks
+against the bundle only at finitialize.
 ENDCOMMENT
 
 NEURON {
@@ -28,6 +30,7 @@ UNITS {
 }
 
 PARAMETER {
+    celsius (degC)
     rs = 1e-9 (megohm)
     vpeak = 40 (mV)
     vcap = 1e9 (mV)
@@ -46,10 +49,14 @@ ASSIGNED {
     vt (mV)
     ts (ms)
     t_read (ms)
+    celsius0 (degC)
+    dt0 (ms)
 }
 
 INITIAL {
     t_read = -1e9
+    celsius0 = celsius
+    dt0 = dt
 }
 
 BREAKPOINT {
@@ -63,6 +70,9 @@ BREAKPOINT {
             : the surrogates' state is not NEURON's to save or restore. Negative times are left alone:
             : finitialize (t_read = -1e9) and NEURON's steady-state idiom (big steps at t = -1e10, then t = 0)
             refuse_time_jump(t, t_read + dt_ann)
+        }
+        if (t >= 0 && (celsius != celsius0 || dt != dt0)) {
+            refuse_change(celsius0, dt0)
         }
         t_read = t_from
         vf = v_from
@@ -87,6 +97,22 @@ VERBATIM
              "NEURON's time jumped (SaveState.restore(), or h.t set by hand, after h.finitialize), and the surrogates' "
              "state cannot follow. Call h.finitialize() to start them again from t = 0; a state saved with SaveState "
              "cannot be restored while cells are swapped (swap_back() first, or rerun from h.finitialize).", _lnow, _lran_to);
+    hoc_execerror(message, 0);
+ENDVERBATIM
+}
+
+PROCEDURE refuse_change(celsius_then (degC), dt_then (ms)) {
+VERBATIM
+    char message[480];
+    if (celsius != _lcelsius_then) {
+        snprintf(message, sizeof(message), "neuron_ann: h.celsius changed from %g to %g degC after h.finitialize while "
+                 "cells are swapped: a surrogate runs at its bundle's temperature only, which the swap checks at "
+                 "h.finitialize. Set h.celsius back, or set it before h.finitialize.", _lcelsius_then, celsius);
+    } else {
+        snprintf(message, sizeof(message), "neuron_ann: h.dt changed from %g to %g ms after h.finitialize while "
+                 "cells are swapped: the exchange with the surrogates was set up for the first, and the swap checks "
+                 "h.dt at h.finitialize. Set h.dt back, or set it before h.finitialize.", _ldt_then, dt);
+    }
     hoc_execerror(message, 0);
 ENDVERBATIM
 }

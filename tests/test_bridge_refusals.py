@@ -81,6 +81,36 @@ def test_time_jump_during_a_run_is_refused_until_finitialize(ball_path):
     assert list(handle.spike_times()[cell]) == clean
 
 
+def test_celsius_or_dt_changed_during_a_run_is_refused(ball_path):
+    """h.celsius and h.dt are checked against the bundle at h.finitialize; changed between two
+    continuerun calls, they stop NEURON at the next exchange interval, until set back."""
+    cell, syn, stim, nc = _driven_ballhh()
+    stim.start, stim.interval, stim.number, stim.noise = 0.5, 2.0, 1e9, 0
+    nc.delay, nc.weight[0] = 1.0, 0.5
+    handle = neuron_ann.swap_to_ann(bundles=[ball_path])
+    h.dt = 0.025
+    h.finitialize(-65)
+    h.continuerun(20)
+    clean = list(handle.spike_times()[cell])
+    h.finitialize(-65)
+    h.continuerun(5)
+    h.celsius = 20.0
+    for _ in range(2):
+        with pytest.raises(RuntimeError, match=r"h.celsius changed from 6.3 to 20 degC after h.finitialize while cells are swapped"):
+            h.continuerun(20)
+    h.celsius = 6.3
+    h.continuerun(20)
+    assert list(handle.spike_times()[cell]) == clean
+    h.finitialize(-65)
+    h.continuerun(5)
+    h.dt = 0.05
+    with pytest.raises(RuntimeError, match=r"h.dt changed from 0.025 to 0.05 ms after h.finitialize while cells are swapped"):
+        h.continuerun(20)
+    h.dt = 0.025
+    h.continuerun(20)
+    assert list(handle.spike_times()[cell]) == clean
+
+
 def test_delay_too_short_for_threads(ball_path):
     """With pc.nthread(2) NEURON needs NetCon delays of at least 2 h.dt, and the bridge runs captured
     NetCons one exchange step short: a delay under the step plus 2 h.dt is refused at the swap, and
