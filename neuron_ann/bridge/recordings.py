@@ -3,11 +3,11 @@
 NEURON 9 does not expose the source of a ``Vector.record``. The bridge therefore probes:
 it saves every Vector's contents, runs ``h.finitialize`` with a distinct sentinel value in
 each probed (segment, variable), and looks for Vectors whose value recorded at t = 0 is a
-sentinel. Then it restores the Vectors' contents and the probed variables. A voltage gets
-its sentinel from a type-1 initialization handler; any other variable from an ``ANNProbe``
-point process (mod/ann_probe.mod) that writes it when NEURON computes currents, which is
-after NEURON has zeroed the ion currents (channels that NEURON runs after the probe add
-their currents to its sentinel, so a sample near a sentinel counts). Before the swap the bridge probes the voltage of
+sentinel. Then it restores the Vectors' contents and the probed variables. An ion current
+gets its sentinel from an ``ANNProbe`` point process (mod/ann_probe.mod) that writes it when
+NEURON computes currents, which is after NEURON has zeroed the ion currents (channels that
+NEURON runs after the probe add their currents to its sentinel, so a sample near a sentinel
+counts); any other variable from a type-1 initialization handler. Before the swap the bridge probes the voltage of
 every segment it would delete or leave undriven, and the readout variables of the readout
 segments; after it, every ion variable of the swapped somas and kept sections that no
 readout writes (NEURON cannot remove an ion from a section, so ``soma(0.5)._ref_ina``
@@ -117,31 +117,33 @@ def find_recordings(probes: list, exclude=frozenset()) -> tuple[list, list]:
 def _probing_initialization(saved, probes: list) -> list:
     """Run ``h.finitialize(h.v_init)`` with a distinct sentinel in each of ``probes`` ((segment,
     variable) pairs) and return (Vector, probe index) for each Vector of ``saved`` (marked by
-    :func:`_mark`) whose sample at t = 0 is a sentinel. A voltage gets its sentinel from an
-    initialization handler; any other variable from an ``ANNProbe`` point process, which writes
-    it when NEURON computes currents (after the handlers, and after NEURON has zeroed the ion
-    currents, so that an ion current is found too). The probed variables other than voltages
-    are set back to their values before (with a swapped cell's quieted ions, no later
-    initialization would reset a concentration)."""
+    :func:`_mark`) whose sample at t = 0 is a sentinel. An ion current (``ina``, ``ik``: a name
+    starting with ``i``) gets its sentinel from an ``ANNProbe`` point process, which writes it
+    when NEURON computes currents, after NEURON has zeroed the ion currents; any other variable
+    from an initialization handler (a point process changes the model's structure, which costs
+    the next two initializations of detailed cells their setup again). The probed variables
+    other than voltages are set back to their values before (with a swapped cell's quieted
+    ions, no later initialization would reset a concentration)."""
     sentinels = SENTINEL_BASE_MV + SENTINEL_SPACING * np.arange(len(probes), dtype=float)
-    voltages = [(seg, value) for (seg, variable), value in zip(probes, sentinels.tolist()) if variable == "v"]
-    others = [(seg, variable, value) for (seg, variable), value in zip(probes, sentinels.tolist()) if variable != "v"]
-    before = [getattr(seg, variable) for seg, variable, _ in others]
+    by_handler, by_probe = [], []
+    for (seg, variable), value in zip(probes, sentinels.tolist()):
+        (by_probe if variable.startswith("i") else by_handler).append((seg, variable, value))
+    before = [(seg, variable, getattr(seg, variable)) for seg, variable, _ in by_handler + by_probe if variable != "v"]
 
     def probe():
-        for seg, value in voltages:
-            seg.v = value
+        for seg, variable, value in by_handler:
+            setattr(seg, variable, value)
 
     handler = h.FInitializeHandler(1, probe)
     made = []
     try:
-        made += (_probe(seg, variable, value) for seg, variable, value in others)
+        made += (_probe(seg, variable, value) for seg, variable, value in by_probe)
         with gc_paused():
             h.finitialize(h.v_init)
         return _sentinel_hits(_sampled(saved), sentinels)
     finally:
         del handler, made
-        for (seg, variable, _), value in zip(others, before):
+        for seg, variable, value in before:
             setattr(seg, variable, value)
 
 
