@@ -7,12 +7,13 @@ sentinel. Then it restores the Vectors' contents and the probed variables. An io
 gets its sentinel from an ``ANNProbe`` point process (mod/ann_probe.mod) that writes it when
 NEURON computes currents, which is after NEURON has zeroed the ion currents (channels that
 NEURON runs after the probe add their currents to its sentinel, so a sample near a sentinel
-counts); any other variable from a type-1 initialization handler. Before the swap the bridge probes the voltage of
-every segment it would delete or leave undriven, and the readout variables of the readout
-segments; after it, every ion variable of the swapped somas and kept sections that no
-readout writes (NEURON cannot remove an ion from a section, so ``soma(0.5)._ref_ina``
-would go on recording, a constant 0): a recording of one is refused, unless the bundle
-has that readout at the soma, which is then written into the variable.
+counts); any other variable from a type-1 initialization handler. Before the swap the
+bridge probes the voltage of every segment it would delete or leave undriven, and the
+readout variables of the readout segments; after it, every ion variable of the swapped
+somas and kept sections that no readout writes (NEURON cannot remove an ion from a
+section, so ``soma(0.5)._ref_ina`` would go on recording, a constant 0): a recording of one
+is refused, unless the bundle has that readout at the soma, which is then written into the
+variable. A recording of one made after the swap is not found.
 
 Recordings of any other variable the swap removes (a channel's gating state or
 conductance, an ion or a current in a deleted section, a channel of a swapped soma, a
