@@ -269,3 +269,31 @@ def test_recording_of_a_kept_section_ion_current_readout_keeps_the_section(tmp_p
     assert at(ina, 2.0) == pytest.approx(1.25, abs=1e-5)
     neuron_ann.swap_back()
     del keep
+
+
+def test_recording_of_a_soma_ion_variable_in_another_segment_than_the_readout_is_refused(tmp_path):
+    """With three soma segments and an ina readout at x = 0.5, ina of the middle segment records
+    the readout; ina of the first segment is nothing the surrogate computes."""
+
+    def cell3():
+        cell = BallHH()
+        cell.soma.nseg = 3
+        return cell
+
+    template = cell3()
+    path = tb.make_bundle(tmp_path / "ball3.onnx", template, [("soma", 0.5, "exc")], threshold=1e9,
+                          readouts=[("ina", "soma", 0.5, 64.5)])
+    del template
+    cell = cell3()
+    middle = h.Vector().record(cell.soma(0.5)._ref_ina)
+    handle = neuron_ann.swap_to_ann(bundles=[path])
+    at = _run_4ms()
+    assert at(middle, 1.0) == pytest.approx(-0.5, abs=1e-5)  # at rest: -65 mV + 64.5
+    neuron_ann.swap_back()
+    del handle
+    first = h.Vector().record(cell.soma(0.1)._ref_ina)
+    with pytest.raises(SwapError, match=r"Vector\[\d+\] records ina of BallHH\[\d+\]\.soma\(0\.166667\), which the swap keeps but "
+                       r"the .*BallHH surrogate does not compute \(its readouts: ina at soma\(0\.5\)\)"):
+        neuron_ann.swap_to_ann(bundles=[path])
+    assert neuron_ann.bridge.active_swap() is None
+    del first, middle
