@@ -527,12 +527,13 @@ def _check_recordings_after_swap(handle, recorders, ion_probes) -> None:
     unserved = []
     for vec, i in found:
         g, cell_index, seg, variable = ion_probes[i]
-        if seg.sec is not g.somas[cell_index] or not g.bind_soma_readout(cell_index, seg, variable):
+        if seg.sec != g.somas[cell_index] or not g.bind_soma_readout(cell_index, seg, variable):
             unserved.append((vec, g, seg, variable))
     if stopped:
         message = (
             f"{stopped[0].hname()} recorded a variable the swap removes (a channel, ion or current of a deleted section, "
-            f"or a channel of a swapped soma), so NEURON would silently stop it; {len(stopped)} such recording(s) in all. "
+            f"a channel of a swapped soma, or a synapse of a swapped cell), so NEURON would silently stop it; "
+            f"{len(stopped)} such recording(s) in all. "
         )
         after = "Swapped back; that Vector no longer records (its variable was rebuilt), so make the recording again"
     elif unserved:
