@@ -29,7 +29,8 @@ from neuron import h
 from ..bundle import SPIKE_OFFSET_OUTPUT
 from ..readouts import IndicatorState
 from ..runtime import StepModel
-from .plan import GroupPlan, check_dt, derived_readouts
+from .plan import GroupPlan, check_dt, derived_readouts, segment_index
+from .recordings import is_ion_current, make_probe
 
 __all__ = ["TypeGroup", "EXCHANGE_EPS_MS"]
 
@@ -245,11 +246,11 @@ class TypeGroup:
         section's readout does, so that a Vector recording it records the surrogate's values.
         False when the bundle has no such readout in that segment."""
         sec = seg.sec
-        node = min(int(seg.x * sec.nseg), sec.nseg - 1)
+        node = segment_index(sec, seg.x)
         for r, column in enumerate(self.readout_columns):
             out = self.bundle.meta["outputs"][column]
             x = out.get("x", 0.5)
-            if out.get("section") == "soma" and out.get("variable") == variable and min(int(x * sec.nseg), sec.nseg - 1) == node:
+            if out.get("section") == "soma" and out.get("variable") == variable and segment_index(sec, x) == node:
                 slot = cell_index * len(self.readout_names) + r
                 self.readouts[(cell_index, out["name"])] = (self._readout_pp(sec(x), slot, variable), sec(x), variable)
                 return True
@@ -261,11 +262,9 @@ class TypeGroup:
         h.setpointer(self._ro_to_vec._ref_x[slot], "v_to", pp)
         if variable is not None:
             h.setpointer(getattr(seg, f"_ref_{variable}"), "target", pp)
-        if variable in ("ina", "ik"):  # NEURON zeroes ion currents after INITIAL: this writes the t = 0 value after that
-            writer = h.ANNProbe(seg)
-            h.setpointer(getattr(seg, f"_ref_{variable}"), "target", writer)
-            h.setpointer(pp._ref_value, "source", writer)
-            self._current_writers.append(writer)
+        if variable is not None and is_ion_current(variable):
+            # NEURON zeroes ion currents after INITIAL: this writes the readout's t = 0 value after that
+            self._current_writers.append(make_probe(seg, variable, source=pp._ref_value))
         pp.dt_ann = self.dt_ms
         pp.value = self.ro_to[slot]
         return pp

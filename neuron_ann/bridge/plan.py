@@ -39,6 +39,7 @@ __all__ = [
     "netcon_source",
     "all_objects",
     "gc_paused",
+    "segment_index",
     "remote_source_gid",
     "mpi_ranks",
     "thread_min_delay",
@@ -379,6 +380,11 @@ def _creation_order(pp):
     return name, int(index.rstrip("]") or 0)
 
 
+def segment_index(sec, x: float) -> int:
+    """Index of the segment of ``sec`` that holds ``x`` (0 at the 0 end), as NEURON's ``sec(x)`` picks it."""
+    return min(int(x * sec.nseg), sec.nseg - 1)
+
+
 def _nearest_site(cell, sec, x, kind, bundle, cache, type_name, taken, sections) -> int:
     """The contact site of ``kind`` nearest (by path distance) to the segment holding ``sec(x)``.
 
@@ -388,7 +394,7 @@ def _nearest_site(cell, sec, x, kind, bundle, cache, type_name, taken, sections)
     counts them), so that each synapse's events stay in one column, as each site's did in
     training.
     """
-    segment = min(int(x * sec.nseg), sec.nseg - 1)
+    segment = segment_index(sec, x)
     key = (type_name, celltools.relative_name(sec), segment, kind)
     if key not in cache:
         if (type_name, "sites") not in cache:

@@ -32,7 +32,7 @@ from neuron import h
 
 from .plan import gc_paused
 
-__all__ = ["find_recordings", "after_swap"]
+__all__ = ["find_recordings", "after_swap", "is_ion_current", "make_probe"]
 
 SENTINEL_BASE_MV = 9.87e6
 #: between two probes' sentinels: other mechanisms add their ion currents to an ANNProbe's
@@ -41,6 +41,12 @@ SENTINEL_SPACING = 1000.0
 #: written into every one-element Vector before a probing initialization: a recording
 #: Vector is reset to its t = 0 sample, any other Vector keeps it
 _UNSAMPLED = -9.87e-300
+
+
+def is_ion_current(variable: str) -> bool:
+    """Whether an ion variable (``ina``, ``nai``, ``nao``, ``ena``, ...) or readout variable (v, cai,
+    ina, ik) is an ion current, which NEURON zeroes before computing currents."""
+    return variable.startswith("i")
 
 
 def _save_vectors(exclude=frozenset()):
@@ -128,7 +134,7 @@ def _probing_initialization(saved, probes: list) -> list:
     sentinels = SENTINEL_BASE_MV + SENTINEL_SPACING * np.arange(len(probes), dtype=float)
     by_handler, by_probe = [], []
     for (seg, variable), value in zip(probes, sentinels.tolist()):
-        (by_probe if variable.startswith("i") else by_handler).append((seg, variable, value))
+        (by_probe if is_ion_current(variable) else by_handler).append((seg, variable, value))
     before = [(seg, variable, getattr(seg, variable)) for seg, variable, _ in by_handler + by_probe if variable != "v"]
 
     def probe():
@@ -138,7 +144,7 @@ def _probing_initialization(saved, probes: list) -> list:
     handler = h.FInitializeHandler(1, probe)
     made = []
     try:
-        made += (_probe(seg, variable, value) for seg, variable, value in by_probe)
+        made += (make_probe(seg, variable, value) for seg, variable, value in by_probe)
         with gc_paused():
             h.finitialize(h.v_init)
         return _sentinel_hits(_sampled(saved), sentinels)
@@ -148,9 +154,13 @@ def _probing_initialization(saved, probes: list) -> list:
             setattr(seg, variable, value)
 
 
-def _probe(seg, variable: str, value: float):
+def make_probe(seg, variable: str, value: float = 0.0, source=None):
+    """An ``ANNProbe`` that writes ``value``, or the variable ``source`` points at, into ``variable``
+    of ``seg`` each time NEURON computes currents (mod/ann_probe.mod)."""
     pp = h.ANNProbe(seg)
     h.setpointer(getattr(seg, f"_ref_{variable}"), "target", pp)
+    if source is not None:
+        h.setpointer(source, "source", pp)
     pp.value = value
     return pp
 

@@ -32,6 +32,7 @@ from .plan import (
     make_plan,
     mpi_ranks,
     netcon_source,
+    segment_index,
     shifted_delay,
     thread_min_delay,
 )
@@ -472,7 +473,7 @@ def _probe_recordings(plan, handle=None) -> list:
                         wanted.append((seg, o["variable"]))
                         if o["variable"] == "v":
                             # the index of the segment holding x
-                            allowed.setdefault(sec, set()).add(min(int(o["x"] * sec.nseg), sec.nseg - 1))
+                            allowed.setdefault(sec, set()).add(segment_index(sec, o["x"]))
             for sec in cp.kept + cp.doomed:
                 driven = allowed.get(sec, ())
                 probes += [(seg, "v") for i, seg in enumerate(sec) if i not in driven]
@@ -483,7 +484,7 @@ def _probe_recordings(plan, handle=None) -> list:
     if lost:
         vec, seg = lost[0]
         gp = next(g for g in plan.groups for cp in g.cells if seg.sec in cp.doomed or seg.sec in cp.kept)
-        readouts = [f"{o['variable']} at {o['section']}({o['x']:g})" for o in gp.bundle.meta["outputs"] if o["kind"] == "readout"]
+        readouts = _readout_places(gp.bundle)
         raise SwapError(
             f"{vec.hname()} records the voltage of {seg.sec.name()}({seg.x:g}), which the swap removes: the "
             f"{gp.type_name} surrogate has no readout there (its readouts: {', '.join(readouts) or 'none'}), so the "
@@ -499,6 +500,11 @@ def _probe_recordings(plan, handle=None) -> list:
     return recorders
 
 
+def _readout_places(bundle) -> list:
+    """``cai at apic[46](0.9)``-style text for each readout of ``bundle``, for error messages."""
+    return [f"{o['variable']} at {o['section']}({o['x']:g})" for o in bundle.meta["outputs"] if o["kind"] == "readout"]
+
+
 def _ion_variables(g, cell_index: int, sections) -> list:
     """(segment, variable) of every ion variable (``ina``, ``nai``, ``nao``, ``ena``, and so for
     each ion) of a swapped cell's soma and kept readout sections that no readout writes: the
@@ -508,7 +514,7 @@ def _ion_variables(g, cell_index: int, sections) -> list:
     for name in g.readout_names:
         pp, seg, variable = g.readouts[(cell_index, name)]
         if pp is not None and variable not in (None, "v"):
-            served.add((seg.sec, min(int(seg.x * seg.sec.nseg), seg.sec.nseg - 1), variable))
+            served.add((seg.sec, segment_index(seg.sec, seg.x), variable))
     found = []
     for sec in sections:
         for ion in (name[: -len("_ion")] for name in inserted_mechanisms(sec)[1]):
@@ -538,7 +544,7 @@ def _check_recordings_after_swap(handle, recorders, ion_probes) -> None:
         after = "Swapped back; that Vector no longer records (its variable was rebuilt), so make the recording again"
     elif unserved:
         vec, g, seg, variable = unserved[0]
-        readouts = [f"{o['variable']} at {o['section']}({o['x']:g})" for o in g.bundle.meta["outputs"] if o["kind"] == "readout"]
+        readouts = _readout_places(g.bundle)
         message = (
             f"{vec.hname()} records {variable} of {seg.sec.name()}({seg.x:g}), which the swap keeps but the {g.type_name} "
             f"surrogate does not compute (its readouts: {', '.join(readouts) or 'none'}), so it would record a constant "
