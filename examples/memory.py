@@ -1,6 +1,6 @@
 """Resident memory of a swapped network, stage by stage.
 
-    python examples/memory.py [N] [--tstop MS] [--not-restorable] [--direct] [--batch B]
+    python examples/memory.py [N] [--tstop MS] [--not-restorable] [--direct] [--batch B] [--connectivity P]
     python examples/memory.py N --reuse B
 
 Builds ``neuron-ann bench``'s network of N cells of the shipped L5PC bundle's type (300 by
@@ -13,7 +13,9 @@ while sections are deleted; NEURON keeps most of the deleted cells' memory for r
 resident memory after the swap stays near that of the built detailed network. With
 ``--batch B`` the network is built B cells at a time and each batch swapped before the next
 is built (``swap_to_ann(cells=batch)`` adds them to the swap in effect), so NEURON reuses a
-batch's freed memory for the next and the peak stays near that of one batch. With
+batch's freed memory for the next and the peak stays near that of one batch. ``--connectivity
+P`` adds the bench's random links between the cells (each pair with probability P), made after
+the last batch with ``neuron_ann.NetCon`` (which takes in NetCons onto swapped cells). With
 ``--reuse B`` it instead builds B batches of N detailed cells one after another, deleting all
 but each batch's somas before the next (as a swap does), and prints resident memory after each
 build and each deletion: how much of a deleted cell's memory NEURON reuses for the next.
@@ -65,6 +67,7 @@ def main() -> None:
     ap.add_argument("--direct", action="store_true", help="swap_to_ann(direct_delivery=True): no input capture per contact site")
     ap.add_argument("--batch", type=int, metavar="B", help="build B cells at a time, swapping each batch before the next")
     ap.add_argument("--reuse", type=int, metavar="B", help="build and delete B batches of N cells instead (no swap)")
+    ap.add_argument("--connectivity", type=float, default=0.0, metavar="P", help="random links between the cells (as neuron-ann bench)")
     args = ap.parse_args()
     if args.reuse:
         reuse(args.cells, args.reuse)
@@ -82,13 +85,14 @@ def main() -> None:
             swap_to_ann(cells=cells, bundles=[shipped], **options)
             progress.update(len(cells))
 
-        bundle, cells, keep = prepare_network(_default_bundle(), args.cells, 0.0, batch=args.batch, on_batch=swap_batch)
+        bundle, cells, keep = prepare_network(_default_bundle(), args.cells, args.connectivity, batch=args.batch,
+                                             on_batch=swap_batch)
         progress.close()
         handle = active_swap()
         rows = [(f"batches of {args.batch}", *resident_mb())]
         print(f"built and swapped in {time.perf_counter() - t0:.0f} s")
     else:
-        bundle, cells, keep = prepare_network(_default_bundle(), args.cells, 0.0)
+        bundle, cells, keep = prepare_network(_default_bundle(), args.cells, args.connectivity)
         rows = [("built", *resident_mb())]
         handle = swap_to_ann(bundles=[bundle], **options)
         rows.append(("swapped", *resident_mb()))
@@ -99,7 +103,7 @@ def main() -> None:
     rows.append((f"ran {args.tstop:g} ms", *resident_mb()))
     (stats,) = handle.stats().values()
     print(f"{args.cells} {bundle.meta['cell_type']['name']} cells (restorable={not args.not_restorable}, "
-          f"direct_delivery={args.direct}); "
+          f"direct_delivery={args.direct}, connectivity {args.connectivity:g}); "
           f"{start:.0f} MB resident before building")
     print(f"{'stage':<17} {'resident MB':>12} {'peak MB':>9} {'MB per cell':>12}")
     for stage, current, peak in rows:

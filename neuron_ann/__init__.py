@@ -6,7 +6,7 @@ this package does not import TensorFlow; only training does.
 
 __version__ = "0.1.0"
 
-__all__ = ["swap_to_ann", "swap_back", "load_mechanisms", "load_bundle", "__version__"]
+__all__ = ["swap_to_ann", "swap_back", "NetCon", "gid_connect", "load_mechanisms", "load_bundle", "__version__"]
 
 from .bundle import load as load_bundle
 from .mechanisms import load as load_mechanisms
@@ -24,3 +24,17 @@ def swap_back():
     from .bridge import swap_back as _swap_back
 
     return _swap_back()
+
+
+def NetCon(source, target, *args, **kwargs):
+    """``h.NetCon`` that also connects onto a synapse of an already swapped cell; see :func:`neuron_ann.bridge.NetCon`."""
+    from .bridge import NetCon as _netcon
+
+    return _netcon(source, target, *args, **kwargs)
+
+
+def gid_connect(gid, target):
+    """``ParallelContext().gid_connect`` that also connects onto a swapped cell's synapse; see :func:`neuron_ann.bridge.gid_connect`."""
+    from .bridge import gid_connect as _gid_connect
+
+    return _gid_connect(gid, target)

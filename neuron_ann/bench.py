@@ -52,22 +52,21 @@ def build_network(bundle, n_cells: int, connectivity: float, seed: int = 1, link
 
     With ``batch``, the cells are built ``batch`` at a time, each batch with its inputs and spike
     detectors, and ``on_batch(cells)`` is called after each (``swap_to_ann(cells=cells)``, say: then
-    only one batch of detailed cells is ever built at once); the same network as without it.
-    Recurrent connections need every cell built first, so ``batch`` requires ``connectivity`` 0.
+    only one batch of detailed cells is ever built at once); the same network as without it. The
+    recurrent connections are made after the last batch, with :func:`neuron_ann.NetCon`, which
+    takes in NetCons onto synapses of cells already swapped.
     """
     import numpy as np
     from neuron import h
 
     from . import celltools, mechanisms
+    from .bridge import NetCon
     from .network import INPUT_DEFAULTS
 
     check_setting("build_network(n_cells=...)", n_cells, integer=True, minimum=1)
     check_setting("build_network(connectivity=...)", connectivity, minimum=0, maximum=1)
     if batch is not None:
         check_setting("build_network(batch=...)", batch, integer=True, minimum=1)
-    if batch is not None and connectivity > 0:
-        raise ValueError("build_network(batch=...) builds a disconnected network (connectivity 0): a connection "
-                         "onto a cell of an earlier batch would have to exist before that batch was swapped")
     mechanisms.load()
     cls = _cell_class(bundle.meta)
     rng = np.random.default_rng(seed)
@@ -128,8 +127,7 @@ def build_network(bundle, n_cells: int, connectivity: float, seed: int = 1, link
                 continue
             soma = celltools.soma_of(cells[pre])
             syn = exc_synapses[post][int(rng.integers(len(exc_synapses[post])))]
-            nc = h.NetCon(soma(0.5)._ref_v, syn, sec=soma)
-            nc.threshold, nc.delay, nc.weight[0] = -20, max(1.5, bundle.dt_ms), w_exc * link_weight_scale
+            nc = NetCon(soma(0.5)._ref_v, syn, -20, max(1.5, bundle.dt_ms), w_exc * link_weight_scale, sec=soma)
             keep.append(nc)
     return cells, stims + keep + detectors
 

@@ -95,10 +95,11 @@ def test_memory_example_reports_each_stage(tmp_path):
     assert (4 * (n_state + bundle.n_inputs) + 8 * len(bundle.meta["sites"])) / 1024 < kb <= 16
 
 
-@pytest.mark.parametrize("direct", [False, True])
-def test_bench_network_built_and_swapped_in_batches_runs_as_built_whole(neuron_state, direct):
+@pytest.mark.parametrize("direct, connectivity", [(False, 0.0), (True, 0.0), (False, 0.5), (True, 0.5)])
+def test_bench_network_built_and_swapped_in_batches_runs_as_built_whole(neuron_state, direct, connectivity):
     """bench.build_network(batch=, on_batch=swap) gives the network of one build and one swap:
-    the shipped BallHH bundle's raster over 200 ms is the same, spike for spike."""
+    the shipped BallHH bundle's raster over 200 ms is the same, spike for spike; connected, its
+    links onto cells of earlier batches made after their swap (neuron_ann.NetCon)."""
     import gc
 
     import numpy as np
@@ -109,13 +110,16 @@ def test_bench_network_built_and_swapped_in_batches_runs_as_built_whole(neuron_s
 
     h = neuron_state
     (path,) = [p for p in shipped_bundles() if p.name == "BallHH.onnx"]
-    rasters = []
+    rasters, links = [], []
     for batch in (None, 3):
         options = {"restorable": False, "direct_delivery": direct, "threads": 1}
         swap = (lambda cells: neuron_ann.swap_to_ann(cells=cells, bundles=[path], **options)) if batch else None
-        bundle, cells, keep = prepare_network(path, 7, 0.0, batch=batch, on_batch=swap)
+        bundle, cells, keep = prepare_network(path, 7, connectivity, batch=batch, on_batch=swap)
         handle = neuron_ann.swap_to_ann(bundles=[path], **options)  # whole: swaps all; batched: nothing left to add
         assert handle.cells == cells and [g.n_cells for g in handle.groups] == [7]
+        # the links: NetCons from a soma taken in as inputs of the surrogates (captured, or delivered directly)
+        links.append([k.hname() for k in keep if k.hname().startswith("NetCon") and k.preseg() is not None
+                      and handle._inputs.row(k.hname()) >= 0])
         h.finitialize(-65)
         h.continuerun(200)
         times = handle.spike_times()
@@ -125,10 +129,9 @@ def test_bench_network_built_and_swapped_in_batches_runs_as_built_whole(neuron_s
         gc.collect()
         for sec in list(h.allsec()):
             h.delete_section(sec=sec)
+    assert len(links[0]) == len(links[1]) == (16 if connectivity else 0)  # the seed's 16 links, in both networks
     assert sum(len(t) for t in rasters[0]) > 7  # every cell fires
     for whole, batched in zip(*rasters):
         assert np.array_equal(whole, batched)
-    with pytest.raises(ValueError, match="batch=.* builds a disconnected network"):
-        prepare_network(path, 4, 0.1, batch=2)
     with pytest.raises(ValueError, match=r"build_network\(batch=\.\.\.\) must be an integer of at least 1, got 0\."):
         prepare_network(path, 4, 0.0, batch=0)

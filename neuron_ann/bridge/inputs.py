@@ -24,6 +24,15 @@ def netcon_number(name: str) -> int:
     return int(name[name.index("[") + 1 : -1])
 
 
+_SITE_DTYPES = (np.int16, np.int32, np.int32)  # a synapse's group index, cell index, site
+
+
+def _grown(size: int, needed: int) -> int:
+    """A new size for arrays of ``size`` that must hold ``needed``: a quarter more, so that rows
+    added one by one cost amortised O(1) and a million rows keep little room spare."""
+    return max(needed, size + size // 4 + 1024)
+
+
 class CapturedInputs:
     """Rows of captured NetCons (see the module docstring); columns are numpy arrays:
 
@@ -34,6 +43,10 @@ class CapturedInputs:
     - ``relay``: direct delivery through the target group's :class:`~neuron_ann.bridge.routes.Relay`,
       its source id (else -1);
     - ``synapse``: index into a hoc List of the user's synapses (-1: not kept, the swap cannot be swapped back).
+
+    It also knows the contact site of every synapse of the swapped cells, connected or not (by
+    mechanism and number, ``AMPA_NMDA[12]``, in arrays: 10 bytes per synapse), for NetCons made
+    onto them after the swap (:func:`~neuron_ann.bridge.swap.NetCon`).
     """
 
     _COLUMNS = {"group": np.int32, "cell": np.int64, "site": np.int32, "user_delay": np.float64, "set_delay": np.float64,
@@ -43,9 +56,11 @@ class CapturedInputs:
         self.groups: list = []  # group index -> TypeGroup
         self._rows = np.full(0, -1, dtype=np.int64)  # NetCon number -> row
         self._synapses = h.List()
+        self._synapse_sites = {}  # mechanism -> (group index int16, cell int32, site int32) arrays by synapse number
         self.n = 0
-        for name, dtype in self._COLUMNS.items():
-            setattr(self, name, np.zeros(0, dtype=dtype))
+        self._buffers = {name: np.zeros(0, dtype=dtype) for name, dtype in self._COLUMNS.items()}  # grown by doubling
+        for name, buffer in self._buffers.items():
+            setattr(self, name, buffer[:0])  # each column: a view of the first n rows of its buffer
 
     def add(self, names, groups, cells, sites, user_delays, set_delays, sources, relays, synapses) -> None:
         """Append one row per NetCon name: ``groups`` are TypeGroups, ``sources`` (TypeGroup, cell index)
@@ -77,9 +92,43 @@ class CapturedInputs:
             "relay": [-1 if r is None else r for r in relays],
             "synapse": synapse_rows,
         }
-        for name, dtype in self._COLUMNS.items():
-            setattr(self, name, np.concatenate([getattr(self, name), np.asarray(new[name], dtype=dtype)]))
-        self.n += len(names)
+        end = self.n + len(names)
+        for name, dtype in self._COLUMNS.items():  # in place: NetCons made one by one after the swap add a row each
+            buffer = self._buffers[name]
+            if end > len(buffer):
+                buffer = self._buffers[name] = np.concatenate([buffer[: self.n], np.zeros(_grown(len(buffer), end) - self.n, dtype)])
+            buffer[self.n : end] = np.asarray(new[name], dtype=dtype)
+            setattr(self, name, buffer[:end])
+        self.n = end
+
+    def add_synapse_sites(self, group, entries) -> None:
+        """Remember the contact site of each synapse of ``group``'s cells: ``entries`` are (synapse,
+        cell index in the group, site or -1 where the bundle has no such synapse kind)."""
+        by_mechanism = {}
+        for syn, cell, site in entries:
+            name = syn.hname()
+            by_mechanism.setdefault(name[: name.index("[")], []).append((netcon_number(name), cell, site))
+        index = self._group_index(group)
+        for mechanism, rows in by_mechanism.items():
+            numbers, cells, sites = (np.array(column, dtype=np.int64) for column in zip(*rows))
+            columns = self._synapse_sites.get(mechanism) or tuple(np.zeros(0, dtype) for dtype in _SITE_DTYPES)
+            if numbers.max() >= len(columns[0]):
+                size = _grown(len(columns[0]), int(numbers.max()) + 1)
+                columns = tuple(np.concatenate([a, np.full(size - len(a), -1, dtype)]) for a, dtype in zip(columns, _SITE_DTYPES))
+            for column, values in zip(columns, (index, cells, sites)):
+                column[numbers] = values
+            self._synapse_sites[mechanism] = columns
+
+    def synapse_site(self, synapse):
+        """(TypeGroup, cell index, site or -1) of a swapped cell's synapse, or None for any other object."""
+        name = synapse.hname()
+        if "[" not in name:
+            return None
+        arrays = self._synapse_sites.get(name[: name.index("[")])
+        number = netcon_number(name)
+        if arrays is None or number >= len(arrays[0]) or arrays[0][number] < 0:
+            return None
+        return self.groups[int(arrays[0][number])], int(arrays[1][number]), int(arrays[2][number])
 
     def _group_index(self, group) -> int:
         for i, g in enumerate(self.groups):

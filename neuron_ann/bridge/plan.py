@@ -338,6 +338,9 @@ class GroupPlan:
     type_name: str
     cells: list = field(default_factory=list)  # CellPlan
     inputs: list = field(default_factory=list)  # (netcon, cell index, site index, synapse)
+    # every synapse (NetCon target) on the cells, with NetCons or not: (synapse, cell index, site index or -1
+    # where the bundle has no such synapse kind), for NetCons made after the swap (swap.NetCon)
+    synapses: list = field(default_factory=list)
     currents: list = field(default_factory=list)  # (cell index, current source point process)
 
 
@@ -348,7 +351,7 @@ class Plan:
     from_soma: dict  # NetCon name -> (group index, cell index) of the cell to swap whose soma is its source (only those)
 
 
-def _kind_of(pp, bundle: Bundle) -> tuple[str | None, str]:
+def synapse_kind(pp, bundle: Bundle) -> tuple[str | None, str]:
     """The bundle's synapse kind that ``pp`` is, or (None, reason)."""
     mechanism = pp.hname().split("[")[0]
     kinds = bundle.meta["synapse_kinds"]
@@ -498,7 +501,7 @@ def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
             for pp in sorted(seg.point_processes(), key=_creation_order):
                 mechanism = pp.hname().split("[")[0]
                 if pp in targeted:
-                    kind, reason = _kind_of(pp, group.bundle)
+                    kind, reason = synapse_kind(pp, group.bundle)
                     if kind is None:
                         raise SwapError(
                             f"synapse {pp.hname()} on {sec.name()}({seg.x:g}) of {group.cells[index].cell!r} receives "
@@ -510,6 +513,7 @@ def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
                     for nc in targeted[pp]:
                         check_input_delay(nc, nc.delay, group.bundle.dt_ms, group.type_name, floor=floor, ranks=ranks)
                         group.inputs.append((nc, index, site, pp))
+                    group.synapses.append((pp, index, site))
                     continue
                 mt.select(mechanism)
                 if mechanism in CURRENT_SOURCES and sec == soma:
@@ -522,7 +526,13 @@ def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
                 elif mechanism.startswith("ANN"):
                     raise SwapError(f"{group.cells[index].cell!r} is already swapped; call swap_back() first.")
                 elif mt.is_netcon_target(int(mt.selected())):
-                    pass  # an unconnected synapse does nothing; it is kept for swap_back
+                    # an unconnected synapse does nothing; it is kept for swap_back, and given its site in
+                    # creation order with the others, for a NetCon made onto it after the swap (swap.NetCon)
+                    kind, _ = synapse_kind(pp, group.bundle)
+                    site = -1 if kind is None else _nearest_site(
+                        group.cells[index].cell, sec, seg.x, kind, group.bundle, site_cache, group.type_name,
+                        taken.setdefault((id(group), index), {}), cell_sections_of[(id(group), index)])
+                    group.synapses.append((pp, index, site))
                 else:
                     where = "the soma" if sec == soma else sec.name()
                     raise SwapError(

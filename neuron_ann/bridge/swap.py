@@ -34,12 +34,13 @@ from .plan import (
     netcon_source,
     segment_index,
     shifted_delay,
+    synapse_kind,
     thread_min_delay,
 )
 from .recordings import after_swap, find_recordings
 from .routes import Relay, Routes
 
-__all__ = ["swap_to_ann", "swap_back", "SwapHandle", "active_swap"]
+__all__ = ["swap_to_ann", "swap_back", "SwapHandle", "active_swap", "NetCon", "gid_connect"]
 
 log = logging.getLogger("neuron_ann.bridge")
 
@@ -94,6 +95,7 @@ class SwapHandle:
         self._from_soma.mark(name for name, source in (from_soma or {}).items() if source is not None)
         # what the finitialize check looks NetCons up in; it changes only when cells are added
         self._somas, self._captures, self._lost = {}, {}, set()
+        self._somas_by_cell = None  # see _soma_index
         self._index(groups, records)
         # checks at the very start of finitialize: NEURON crashes later in finitialize when a
         # NetCon targets a synapse whose section was deleted, so that must be refused first
@@ -124,6 +126,7 @@ class SwapHandle:
         self.direct_count, self.relay_count = self._inputs.counts()
         # the new plan saw only the new cells: its None does not mean "not from a swapped soma"
         self._from_soma.mark(name for name, source in from_soma.items() if source is not None)
+        self._somas_by_cell = None
         self._index(groups, records)
 
     # --- reporting --------------------------------------------------------------------
@@ -344,7 +347,8 @@ class SwapHandle:
                 raise SwapError(
                     f"{describe_netcon(nc)} was made after swap_to_ann() onto {nc.syn().hname()}, the bridge's input capture "
                     f"for a swapped {captures[nc.syn()].type_name} (while swapped, nc.syn() of a captured NetCon returns the "
-                    "capture); make the NetCon onto the synapse before swap_to_ann(), or swap_back() first."
+                    "capture); make it onto the synapse itself with neuron_ann.NetCon (or neuron_ann.gid_connect), "
+                    "or swap_back() first."
                 )
             for j in changed:
                 self._sync_delay(by_number[int(numbers[j])], int(rows[j]), mpi, float(delays[j]), floor)
@@ -376,6 +380,64 @@ class SwapHandle:
                 mine = inputs.group[relayed] == inputs.groups.index(g) if g in inputs.groups else np.zeros(len(relayed), bool)
                 sel = relayed[mine]
                 g.relay.build(inputs.relay[sel], inputs.set_delay[sel], inputs.slots(sel), relayed_weights[mine])
+
+    # --- NetCons made after the swap ------------------------------------------------------
+    def _input_target(self, target):
+        """(TypeGroup, cell index, site) where ``target`` is a synapse of a cell this swap holds, else None."""
+        try:
+            if target is None or target.has_loc():
+                return None  # not a synapse the swap moved off its cell
+        except (AttributeError, TypeError):
+            return None  # not a point process: NEURON's NetCon will say what is wrong with it
+        found = self._inputs.synapse_site(target)
+        if found is None:
+            return None
+        g, cell, site = found
+        if site < 0:
+            _, reason = synapse_kind(target, g.bundle)
+            raise SwapError(
+                f"synapse {target.hname()} of the swapped {g.cells[cell]!r} cannot take a NetCon: {reason}. Use a synapse "
+                "of a kind the surrogate was trained on, or swap_back() first."
+            )
+        return g, cell, site
+
+    def _add_input(self, nc, synapse, g, cell: int, site: int) -> None:
+        """Take in ``nc`` (made onto the input capture of ``site`` of cell ``cell`` of ``g``) for ``synapse``
+        as a NetCon made before the swap would have been taken in: delay checked and shortened,
+        swap_back retargeting it to ``synapse``. A refused NetCon is left without a target."""
+        user = float(nc.delay)
+        try:
+            check_input_delay(nc, user, g.dt_ms, g.type_name)
+        except SwapError:
+            nc.setpost()  # a NetCon onto a capture without a row would be refused again at h.finitialize
+            raise
+        capture = nc.syn()
+        nc.delay = shifted_delay(user, g.dt_ms)
+        source = relay = None
+        if self.direct_delivery and nc.active():  # as the swap takes in a NetCon (see swap_to_ann)
+            seg = nc.preseg()
+            source = self._soma_index().get(seg.sec) if seg is not None else None
+            if source is not None and source[0].dt_ms != g.dt_ms:
+                source = None
+            key = _relay_source(nc) if source is None else None
+            if key is not None:
+                if g.relay is None:
+                    g.relay = Relay(g.dt_ms)
+                relay = g.relay.source_id(key)
+            if source is not None or relay is not None:
+                nc.setpost(None)  # delivered by the runtime, its route or relay made at the next h.finitialize
+        restorable = self._records[self.groups.index(g)][cell].restorable
+        self._inputs.add([nc.hname()], [g], [cell], [site], [user], [float(nc.delay)], [source], [relay],
+                         [synapse if restorable else None])
+        self._captures[capture] = g
+        self.direct_count += source is not None or relay is not None  # as inputs.counts() would say, without its pass over every row
+        self.relay_count += relay is not None
+
+    def _soma_index(self) -> dict:
+        """Soma section -> (TypeGroup, cell index) of every swapped cell (made when first asked, after each batch)."""
+        if self._somas_by_cell is None:
+            self._somas_by_cell = {soma: (g, i) for g in self.groups for i, soma in enumerate(g.somas)}
+        return self._somas_by_cell
 
     def _make_routes(self, rows: np.ndarray, weights: np.ndarray) -> dict:
         """Source group -> :class:`Routes` of the active direct connections between swapped cells
@@ -568,11 +630,11 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
     Called while a swap is in effect, it adds the cells to that swap and returns its handle:
     one handle and, per cell type, one batched step over all its cells, as if they had been
     swapped together. So a network too large to build in full can be built and swapped in
-    batches (NEURON reuses the memory of a batch's deleted sections for the next), provided
-    that every NetCon onto a cell's synapses is made before that cell's batch is swapped:
-    NEURON refuses a NetCon made later onto a swapped cell's synapse ("point process not
-    located in a section"). NetCons from a swapped cell's soma can be made at any time. Call
-    ``h.finitialize`` after the last batch. Each call uses the ``direct_delivery`` setting of
+    batches (NEURON reuses the memory of a batch's deleted sections for the next). NEURON
+    refuses an ``h.NetCon`` made onto a swapped cell's synapse ("point process not located in
+    a section"): make NetCons that may target cells of earlier batches with :func:`NetCon`
+    (or :func:`gid_connect`), which take them in. NetCons from a swapped cell's soma can be
+    made at any time. Call ``h.finitialize`` after the last batch. Each call uses the ``direct_delivery`` setting of
     the first. Under MPI every rank makes the same number of calls (each initializes the
     model, collectively).
 
@@ -714,6 +776,8 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
         captured[6][position] = (groups[group_index], firsts[group_index] + cell_index)
     inputs = handle._inputs if handle is not None else CapturedInputs()
     inputs.add(*captured)
+    for g, gp, first in zip(groups, plan.groups, firsts):  # for NetCons made onto them later (NetCon, gid_connect)
+        inputs.add_synapse_sites(g, [(syn, first + index, site) for syn, index, site in gp.synapses])
     if handle is None:
         handle = SwapHandle(groups, records, inputs, plan.from_soma)
         handle.direct_delivery = direct_delivery
@@ -761,6 +825,49 @@ def _relay_source(nc):
         return pre
     seg = nc.preseg()
     return None if seg is None else (seg.sec, seg.x)
+
+
+def NetCon(source, target, *args, **kwargs):
+    """``h.NetCon(source, target, ...)`` that also connects onto a synapse of an already swapped cell.
+
+    A swap moves the synapses off the cells it swaps, and NEURON refuses a NetCon onto them
+    ("point process not located in a section"). Made with this function, such a NetCon is
+    taken in as one made before the swap: it feeds the contact site the synapse feeds, its delay
+    must be at least the bundle's step (refused here otherwise, with the NetCon named) and is
+    run one step short, weight and ``active()`` changes take effect as usual, and
+    :func:`swap_back` puts it onto the synapse with the delay the user set. Under direct
+    delivery it is delivered through NEURON's event queue. With any other target, or with no
+    swap in effect, it is ``h.NetCon``. So a network can be built and swapped in batches with
+    connections onto cells of earlier batches (a random network, say): make every NetCon with
+    this function (and ``pc.gid_connect`` with :func:`gid_connect`).
+
+    Args are those of ``h.NetCon``: ``(source, target[, threshold, delay, weight], sec=...)``.
+
+    Raises:
+        SwapError: the synapse is of a kind the surrogate has no input for, or the delay is shorter
+            than its step.
+    """
+    where = _active._input_target(target) if _active is not None and _active.swapped else None
+    if where is None:
+        return h.NetCon(source, target, *args, **kwargs)
+    g, cell, site = where
+    nc = h.NetCon(source, g.capture(cell, site), *args, **kwargs)
+    _active._add_input(nc, target, g, cell, site)
+    return nc
+
+
+def gid_connect(gid: int, target):
+    """``ParallelContext().gid_connect(gid, target)`` that also connects onto a synapse of an already
+    swapped cell, as :func:`NetCon` does (NEURON's default delay, 1 ms, is checked at once; a delay
+    set afterwards is checked at ``h.finitialize``)."""
+    pc = h.ParallelContext()
+    where = _active._input_target(target) if _active is not None and _active.swapped else None
+    if where is None:
+        return pc.gid_connect(gid, target)
+    g, cell, site = where
+    nc = pc.gid_connect(gid, g.capture(cell, site))
+    _active._add_input(nc, target, g, cell, site)
+    return nc
 
 
 def swap_back() -> None:
