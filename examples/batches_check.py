@@ -1,11 +1,13 @@
 """Cells added to a swap in batches run as the same network built and swapped whole.
 
-    python examples/batches_check.py BUNDLE_NAME N --batch B [--tstop MS] [--direct]
+    python examples/batches_check.py BUNDLE_NAME N --batch B [--tstop MS] [--direct] [--connectivity P]
                                      [--providers NAME ...] [--compare-cpu] [--json FILE]
 
-Builds ``neuron-ann bench``'s disconnected network of N cells of a shipped bundle's type
-(BallHH, PVBasket or L5PC) twice, each in a fresh process: B cells at a time, each batch swapped
-with ``swap_to_ann(cells=batch)`` before the next is built, and then all at once with one swap.
+Builds ``neuron-ann bench``'s network of N cells of a shipped bundle's type (BallHH, PVBasket or
+L5PC; disconnected, or with ``--connectivity P`` each pair linked with probability P) twice,
+each in a fresh process: B cells at a time, each batch swapped with ``swap_to_ann(cells=batch)``
+before the next is built (the links made after the last batch, onto swapped cells, with
+``neuron_ann.NetCon``), and then all at once with one swap.
 Each runs ``--tstop`` ms; the script prints the provider each ran on, the seconds each batch's
 swap took (each batch makes the type's step model anew for the larger batch: on a GPU a new
 session and CUDA graphs) and how the two rasters compare: spikes equal to the bit, and the
@@ -28,7 +30,7 @@ import time
 import numpy as np
 
 
-def run(path, n_cells: int, batch: int | None, tstop: float, direct: bool, providers=None) -> dict:
+def run(path, n_cells: int, batch: int | None, tstop: float, direct: bool, providers=None, connectivity: float = 0.0) -> dict:
     """One configuration in this process (the script runs each in a fresh one, as ``neuron-ann bench`` does)."""
     import neuron_ann
     from neuron_ann.bench import prepare_network, timed_run
@@ -44,7 +46,7 @@ def run(path, n_cells: int, batch: int | None, tstop: float, direct: bool, provi
         batch_providers.append(handle.groups[0].model.providers[0])
 
     t0 = time.perf_counter()
-    bundle, cells, keep = prepare_network(path, n_cells, 0.0, batch=batch, on_batch=swap if batch else None)
+    bundle, cells, keep = prepare_network(path, n_cells, connectivity, batch=batch, on_batch=swap if batch else None)
     handle = neuron_ann.swap_to_ann(bundles=[path], **options)  # whole: swaps all; batched: nothing left to add
     build = time.perf_counter() - t0
     assert [g.n_cells for g in handle.groups] == [n_cells]
@@ -61,7 +63,7 @@ def run(path, n_cells: int, batch: int | None, tstop: float, direct: bool, provi
 def run_apart(args, batch: int | None, providers) -> dict:
     """:func:`run` in a fresh process: its result as JSON on the last line of its output."""
     cmd = [sys.executable, __file__, args.bundle, str(args.cells), "--batch", str(args.batch), "--tstop", str(args.tstop),
-           "--one", str(batch or 0)] + (["--direct"] if args.direct else []) + (["--providers", *providers] if providers else [])
+           "--one", str(batch or 0), "--connectivity", str(args.connectivity)] + (["--direct"] if args.direct else []) + (["--providers", *providers] if providers else [])
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
@@ -93,6 +95,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, required=True)
     parser.add_argument("--tstop", type=float, default=200.0)
     parser.add_argument("--direct", action="store_true", help="swap with direct_delivery=True")
+    parser.add_argument("--connectivity", type=float, default=0.0, metavar="P", help="random links, as neuron-ann bench")
     parser.add_argument("--providers", nargs="+", default=None, help="providers for both runs (default: automatic)")
     parser.add_argument("--compare-cpu", action="store_true", help="also run the whole network on the CPU provider")
     parser.add_argument("--json", default=None)
@@ -103,12 +106,13 @@ def main() -> None:
         from neuron_ann.bundle import shipped_bundles
 
         (path,) = [p for p in shipped_bundles() if p.stem == args.bundle]
-        print(json.dumps(run(path, args.cells, args.one or None, args.tstop, args.direct, args.providers)))
+        print(json.dumps(run(path, args.cells, args.one or None, args.tstop, args.direct, args.providers, args.connectivity)))
         return
     runs = {"batched": run_apart(args, args.batch, args.providers), "whole": run_apart(args, None, args.providers)}
     if args.compare_cpu:
         runs["whole_cpu"] = run_apart(args, None, ["CPUExecutionProvider"])
-    report = {"bundle": args.bundle, "cells": args.cells, "batch": args.batch, "tstop_ms": args.tstop, "direct": args.direct}
+    report = {"bundle": args.bundle, "cells": args.cells, "batch": args.batch, "tstop_ms": args.tstop, "direct": args.direct,
+              "connectivity": args.connectivity}
     for name, r in runs.items():
         swaps = r["batch_swap_seconds"]
         print(f"{name}: provider {r['provider']} (CUDA graphs: {r['cuda_graph']}), build and swap {r['build_and_swap_seconds']:.2f} s, "

@@ -52,10 +52,17 @@ def test_hoc_functions_swap_template_cells_and_refuse_swap_back(ballstick_bundle
     late, late_spikes = _spike_recorder(cells[2])
     assert h.swap_to_ann(str(ballstick_bundle)) == 3
     assert len(list(h.allsec())) == 3
+    # a link back onto cell 0, swapped in the first batch: NEURON refuses NetCon(..., syn); ann_setpost takes it in
+    back = h.NetCon(cells[2].soma(0.5)._ref_v, None, sec=cells[2].soma)
+    back.threshold, back.delay, back.weight[0] = -20, 1.0, 0.6
+    h.ann_setpost(back, cells[0].syn)
+    back.active(True)  # as after nc.setpost: NEURON leaves a NetCon made without a target inactive
+    assert back.syn().hname().startswith("ANNInput") and back.delay == pytest.approx(0.0, abs=1e-6)
     h.finitialize(-65)
     h.continuerun(5)
-    assert list(spikes) == pytest.approx([1.5], abs=1e-9)  # input arrives at 1.5 -> interval [1, 2) -> spike at 1.5
-    assert list(late_spikes) == pytest.approx([2.5], abs=1e-9)  # its spike arrives at 2.5 -> interval [2, 3)
+    # input arrives at 1.5 -> interval [1, 2) -> spike at 1.5; cell 2's spike at 2.5 comes back at 3.5
+    assert list(spikes) == pytest.approx([1.5, 3.5], abs=1e-9)
+    assert list(late_spikes) == pytest.approx([2.5, 4.5], abs=1e-9)  # cell 0's spikes arrive at 2.5 and 4.5
     with pytest.raises(SwapError, match=r"cannot swap BallStick\[\d+\] back: its sections belong to a hoc template.*Nothing was changed"):
         neuron_ann.swap_back()
     assert len(list(h.allsec())) == 3

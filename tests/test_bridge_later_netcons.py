@@ -120,8 +120,11 @@ def test_later_netcon_refusals(ball_path):
     cell = BallHH()
     syn = cell.add_synapse("exc", cell.soma)
     other = h.ExpSyn(cell.soma(0.5))  # unconnected at the swap: a kind the bundle has no input for
+    captured = h.NetCon(None, syn)  # for nc.event
     neuron_ann.swap_to_ann(bundles=[ball_path])
     stim = _stim(0.3)
+    with pytest.raises(SwapError, match=r"NetCon\[\d+\] already feeds a swapped cell; make a new NetCon for AMPA_NMDA\[\d+\]"):
+        neuron_ann.bridge.setpost(captured, syn)
     with pytest.raises(SwapError, match=r"NetCon\[\d+\] \(NetStim\[\d+\] -> ANNInput\[\d+\]\) has delay 0.5 ms, shorter than the "
                                         r".*exchange step of 1 ms.*make its delay at least 1 ms"):
         neuron_ann.NetCon(stim, syn, 0, 0.5, 0.5)

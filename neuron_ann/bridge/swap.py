@@ -40,7 +40,7 @@ from .plan import (
 from .recordings import after_swap, find_recordings
 from .routes import Relay, Routes
 
-__all__ = ["swap_to_ann", "swap_back", "SwapHandle", "active_swap", "NetCon", "gid_connect"]
+__all__ = ["swap_to_ann", "swap_back", "SwapHandle", "active_swap", "NetCon", "gid_connect", "setpost"]
 
 log = logging.getLogger("neuron_ann.bridge")
 
@@ -868,6 +868,21 @@ def gid_connect(gid: int, target):
     nc = pc.gid_connect(gid, g.capture(cell, site))
     _active._add_input(nc, target, g, cell, site)
     return nc
+
+
+def setpost(nc, target) -> None:
+    """``nc.setpost(target)`` that also retargets ``nc`` onto a synapse of an already swapped cell, taking
+    it in as :func:`NetCon` does (hoc: ``ann_setpost(nc, syn)``, for NetCons made in hoc, e.g. by a
+    template's ``connect2target(nil, nc)``)."""
+    where = _active._input_target(target) if _active is not None and _active.swapped else None
+    if where is None:
+        nc.setpost(target) if target is not None else nc.setpost()
+        return
+    if _active._inputs.row(nc.hname()) >= 0:
+        raise SwapError(f"{nc.hname()} already feeds a swapped cell; make a new NetCon for {target.hname()}, or swap_back() first.")
+    g, cell, site = where
+    nc.setpost(g.capture(cell, site))
+    _active._add_input(nc, target, g, cell, site)
 
 
 def swap_back() -> None:
