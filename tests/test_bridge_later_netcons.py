@@ -206,3 +206,23 @@ def test_later_netcons_delivered_directly(ball_path):
     for queued, direct in zip(*rasters):
         assert np.allclose(queued, direct, atol=1e-9)
     assert np.allclose(rasters[0][0], [1.5, 4.5, 7.5], atol=1e-9) and np.allclose(rasters[0][1], [3.5, 6.5, 9.5], atol=1e-9)
+
+
+@pytest.mark.parametrize("direct", [False, True])
+def test_netcon_made_during_a_run_delivers_at_once(ball_path, direct):
+    """A NetCon made between two continuerun calls delivers from then on, without an h.finitialize
+    (under direct delivery through NEURON's queue: routes and relays are made at finitialize)."""
+    cell = BallHH()
+    syn = cell.add_synapse("exc", cell.soma)
+    handle = neuron_ann.swap_to_ann(bundles=[ball_path], direct_delivery=direct)
+    det = h.NetCon(cell.soma(0.5)._ref_v, None, sec=cell.soma)
+    det.threshold = -20
+    vec = h.Vector()
+    det.record(vec)
+    stim = _stim(4.3, interval=3.0, number=2)  # made before finitialize, which starts it
+    h.finitialize(-65)
+    h.continuerun(3)
+    nc = neuron_ann.NetCon(stim, syn, 0, 1.0, 0.5)
+    assert nc.syn().hname().startswith("ANNInput") and handle.direct_count == 0
+    h.continuerun(10)
+    assert np.allclose(np.array(vec), [5.5, 8.5], atol=1e-9)  # events at 5.3 and 8.3 (delay 1 ms)

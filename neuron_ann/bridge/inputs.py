@@ -58,7 +58,7 @@ class CapturedInputs:
         self._synapses = h.List()
         self._synapse_sites = {}  # mechanism -> (group index int16, cell int32, site int32) arrays by synapse number
         self.n = 0
-        self._buffers = {name: np.zeros(0, dtype=dtype) for name, dtype in self._COLUMNS.items()}  # grown by doubling
+        self._buffers = {name: np.zeros(0, dtype=dtype) for name, dtype in self._COLUMNS.items()}  # grown by a quarter
         for name, buffer in self._buffers.items():
             setattr(self, name, buffer[:0])  # each column: a view of the first n rows of its buffer
 

@@ -96,6 +96,9 @@ class SwapHandle:
         # what the finitialize check looks NetCons up in; it changes only when cells are added
         self._somas, self._captures, self._lost = {}, {}, set()
         self._somas_by_cell = None  # see _soma_index
+        # no h.finitialize since the last swap_to_ann: a NetCon taken in now (_add_input) may be
+        # delivered directly, its route or relay made at the next finitialize
+        self._before_run = True
         self._index(groups, records)
         # checks at the very start of finitialize: NEURON crashes later in finitialize when a
         # NetCon targets a synapse whose section was deleted, so that must be refused first
@@ -414,7 +417,9 @@ class SwapHandle:
         capture = nc.syn()
         nc.delay = shifted_delay(user, g.dt_ms)
         source = relay = None
-        if self.direct_delivery and nc.active():  # as the swap takes in a NetCon (see swap_to_ann)
+        # as the swap takes in a NetCon (see swap_to_ann); after an h.finitialize, through its capture:
+        # routes and relays are made only at finitialize, and a run may go on without one
+        if self.direct_delivery and self._before_run and nc.active():
             seg = nc.preseg()
             source = self._soma_index().get(seg.sec) if seg is not None else None
             if source is not None and source[0].dt_ms != g.dt_ms:
@@ -476,6 +481,7 @@ class SwapHandle:
             check_cross_rank_delay(nc, user, shifted, g.dt_ms, g.type_name, label=lambda: inputs.label(row, nc))
 
     def _on_finitialize(self) -> None:
+        self._before_run = False
         if not self.swapped:
             return
         with gc_paused():
@@ -634,8 +640,8 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
     refuses an ``h.NetCon`` made onto a swapped cell's synapse ("point process not located in
     a section"): make NetCons that may target cells of earlier batches with :func:`NetCon`
     (or :func:`gid_connect`), which take them in. NetCons from a swapped cell's soma can be
-    made at any time. Call ``h.finitialize`` after the last batch. Each call uses the ``direct_delivery`` setting of
-    the first. Under MPI every rank makes the same number of calls (each initializes the
+    made at any time. Call ``h.finitialize`` after the last batch. Each call uses the
+    ``direct_delivery`` setting of the first. Under MPI every rank makes the same number of calls (each initializes the
     model, collectively).
 
     Args:
@@ -784,7 +790,8 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
         _active = handle
     else:
         handle._add(groups, records, plan.from_soma)
-    _check_recordings_after_swap(handle, recorders, ion_probes)
+    _check_recordings_after_swap(handle, recorders, ion_probes)  # runs an initialization: set _before_run again after it
+    handle._before_run = True
     for g in handle.groups:
         g.reset_stats()  # stats count the user's runs only
     _return_freed_memory()
@@ -834,10 +841,12 @@ def NetCon(source, target, *args, **kwargs):
     ("point process not located in a section"). Made with this function, such a NetCon is
     taken in as one made before the swap: it feeds the contact site the synapse feeds, its delay
     must be at least the bundle's step (refused here otherwise, with the NetCon named) and is
-    run one step short, weight and ``active()`` changes take effect as usual, and
-    :func:`swap_back` puts it onto the synapse with the delay the user set. Under direct
-    delivery it is delivered through NEURON's event queue. With any other target, or with no
-    swap in effect, it is ``h.NetCon``. So a network can be built and swapped in batches with
+    run one step short, and :func:`swap_back` puts it onto the synapse with the delay the user
+    set. Under ``direct_delivery`` it is delivered by the runtime as a NetCon captured at the swap
+    is (weight and delay read at ``h.finitialize``) if made before the first ``h.finitialize``
+    after the last ``swap_to_ann``; after that, through NEURON's queue (weight and ``active()``
+    changes at once), since a run may go on without another ``h.finitialize``. With any other
+    target, or with no swap in effect, it is ``h.NetCon``. So a network can be built and swapped in batches with
     connections onto cells of earlier batches (a random network, say): make every NetCon with
     this function (and ``pc.gid_connect`` with :func:`gid_connect`).
 
