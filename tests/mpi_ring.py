@@ -1,6 +1,7 @@
 """A gid ring of BallHH cells, swapped to a tiny bundle, run with ParallelContext.
 
 Usage: [mpiexec -n N] python tests/mpi_ring.py BUNDLE OUT.json [--detailed] [--maxstep-first] [--ring-delay MS] [--direct]
+                                                [--connect-after]
 Each rank builds and swaps only the cells it owns (gid % nhost == rank).
 
 --maxstep-first calls pc.set_maxstep before swap_to_ann (NEURON then recomputes the
@@ -8,7 +9,8 @@ minimum cross-rank delay at finitialize, after the bridge has shortened the dela
 --ring-delay sets the delay of the gid-1 -> gid connections (default 1.5 ms); --direct swaps
 with direct_delivery=True (on 2 ranks the gid-2 -> gid connections are local, so delivered
 directly, and the gid-1 -> gid ones cross ranks through NEURON; the NetStim onto gid 0 is
-relayed on the rank of gid 0).
+relayed on the rank of gid 0); --connect-after swaps the cells first and then makes the ring's
+connections and the drive with neuron_ann.gid_connect and neuron_ann.NetCon.
 """
 
 import json
@@ -26,7 +28,7 @@ N_CELLS = 6
 TSTOP = 30.0
 
 
-def main(bundle_path, out_path, detailed=False, maxstep_first=False, ring_delay=1.5, direct=False):
+def main(bundle_path, out_path, detailed=False, maxstep_first=False, ring_delay=1.5, direct=False, connect_after=False):
     h.load_file("stdrun.hoc")
     rank, nhost = int(pc.id()), int(pc.nhost())
     keep = []
@@ -40,25 +42,27 @@ def main(bundle_path, out_path, detailed=False, maxstep_first=False, ring_delay=
         nc = h.NetCon(cell.soma(0.5)._ref_v, None, sec=cell.soma)
         nc.threshold = -20
         pc.cell(gid, nc)
-        syn = cell.add_synapse("exc", cell.soma)
-        if gid == 0:
-            stim = h.NetStim()
-            stim.start, stim.interval, stim.number, stim.noise = 0.4, 4.0, 6, 0
-            drive = h.NetCon(stim, syn)
-            drive.delay, drive.weight[0] = 1.0, 0.5
-            keep += [stim, drive]
-        keep.append(syn)
-        cell.syn = syn
+        cell.syn = cell.add_synapse("exc", cell.soma)
+        keep.append(cell.syn)
+    if connect_after:
+        handle = neuron_ann.swap_to_ann(bundles=[bundle_path], direct_delivery=direct)
+    if 0 in cells:
+        stim = h.NetStim()
+        stim.start, stim.interval, stim.number, stim.noise = 0.4, 4.0, 6, 0
+        drive = neuron_ann.NetCon(stim, cells[0].syn)
+        drive.delay, drive.weight[0] = 1.0, 0.5
+        keep += [stim, drive]
     for gid in range(N_CELLS):  # ring: gid-1 -> gid, plus gid-2 -> gid
         if gid in cells:
             for pre, w, d in (((gid - 1) % N_CELLS, 0.35, ring_delay), ((gid - 2) % N_CELLS, 0.1, 2.25)):
-                nc = pc.gid_connect(pre, cells[gid].syn)
+                nc = neuron_ann.gid_connect(pre, cells[gid].syn)  # pc.gid_connect, or onto a swapped cell
                 nc.weight[0], nc.delay = w, d
                 keep.append(nc)
     if maxstep_first:
         pc.set_maxstep(10)
-    if not detailed:
+    if not detailed and not connect_after:
         handle = neuron_ann.swap_to_ann(bundles=[bundle_path], direct_delivery=direct)
+    if not detailed:
         assert len(handle.cells) == len(cells)
     tvec, idvec = h.Vector(), h.Vector()
     pc.spike_record(-1, tvec, idvec)
@@ -82,5 +86,5 @@ def main(bundle_path, out_path, detailed=False, maxstep_first=False, ring_delay=
 if __name__ == "__main__":
     args = sys.argv[1:]
     delay = float(args[args.index("--ring-delay") + 1]) if "--ring-delay" in args else 1.5
-    main(args[0], args[1], "--detailed" in args, "--maxstep-first" in args, delay, "--direct" in args)
+    main(args[0], args[1], "--detailed" in args, "--maxstep-first" in args, delay, "--direct" in args, "--connect-after" in args)
     h.quit()

@@ -136,6 +136,14 @@ def test_later_netcon_refusals(ball_path):
     gc.collect()
     h.finitialize(-65)  # the refused NetCon was left without a target: nothing stops the run
     h.continuerun(2)
+    late = neuron_ann.NetCon(stim, syn)  # NEURON's default delay, 1 ms: taken in
+    late.delay = 0.5  # too short: refused at the next finitialize
+    with pytest.raises(RuntimeError, match=r"NetCon\[\d+\] \(NetStim\[\d+\] -> AMPA_NMDA\[\d+\] of the swapped .*BallHH.*\) has "
+                                           r"delay 0.5 ms, shorter than"):
+        h.finitialize(-65)
+    late.delay = 1.5
+    h.finitialize(-65)
+    assert neuron_ann.bridge.active_swap().user_delay(late) == 1.5 and late.delay == pytest.approx(0.5, abs=1e-6)
     neuron_ann.swap_back()
     plain = neuron_ann.NetCon(stim, other)  # no swap in effect: h.NetCon
     assert plain.syn() == other

@@ -91,6 +91,24 @@ def test_direct_delivery_on_two_ranks_equals_one_rank(tmp_path):
 
 
 @pytest.mark.mpi
+@pytest.mark.parametrize("direct", [False, True])
+def test_ring_connected_after_the_swap_on_two_ranks(tmp_path, direct):
+    """Each rank swaps its cells first and then makes the ring's gid_connects and the drive with
+    neuron_ann.gid_connect / neuron_ann.NetCon: the raster of the ring connected before the swap."""
+    mpiexec, env = _mpi_setup()
+    bundle = tb.ballhh_bundle(tmp_path / "ball.onnx", threshold=0.3)
+    options = ["--connect-after"] + (["--direct"] if direct else [])
+    two = _run([mpiexec, "-n", "2", sys.executable, str(SCRIPT), str(bundle), str(tmp_path / "two.json"), *options], env,
+               tmp_path / "two.json")
+    expected = _expected_ring_raster(1.5)
+    assert two["nhost"] == 2 and len(expected) > 10
+    assert [g for _, g in two["raster"]] == [g for _, g in expected]
+    assert all(abs(a[0] - b[0]) < 1e-9 for a, b in zip(two["raster"], expected))
+    if direct:  # as when connected before the swap: the local gid-2 links delivered directly, the NetStim relayed
+        assert two["direct_connections"] == [3, 3] and two["relayed_connections"] == [1, 0]
+
+
+@pytest.mark.mpi
 def test_cross_rank_delay_of_one_exchange_step_refused(tmp_path):
     """Across ranks a delay of exactly dt_ms would be shortened to ~0, which NEURON's spike exchange cannot carry."""
     mpiexec, env = _mpi_setup()

@@ -404,18 +404,22 @@ class SwapHandle:
             )
         return g, cell, site
 
-    def _add_input(self, nc, synapse, g, cell: int, site: int) -> None:
+    def _add_input(self, nc, synapse, g, cell: int, site: int, delay_given: bool = True) -> None:
         """Take in ``nc`` (made onto the input capture of ``site`` of cell ``cell`` of ``g``) for ``synapse``
         as a NetCon made before the swap would have been taken in: delay checked and shortened,
-        swap_back retargeting it to ``synapse``. A refused NetCon is left without a target."""
+        swap_back retargeting it to ``synapse``. A refused NetCon is left without a target. A delay
+        not given (``delay_given`` False: NEURON's default, which the user may set next) that the
+        check refuses is left to the next h.finitialize's check instead."""
         user = float(nc.delay)
         try:
             check_input_delay(nc, user, g.dt_ms, g.type_name)
+            nc.delay = set_delay = shifted_delay(user, g.dt_ms)
         except SwapError:
-            nc.setpost()  # a NetCon onto a capture without a row would be refused again at h.finitialize
-            raise
+            if delay_given:
+                nc.setpost()  # a NetCon onto a capture without a row would be refused again at h.finitialize
+                raise
+            set_delay = float("nan")  # no delay the bridge set: h.finitialize's check takes up (or refuses) the delay then
         capture = nc.syn()
-        nc.delay = shifted_delay(user, g.dt_ms)
         source = relay = None
         # as the swap takes in a NetCon (see swap_to_ann); after an h.finitialize, through its capture:
         # routes and relays are made only at finitialize, and a run may go on without one
@@ -432,7 +436,7 @@ class SwapHandle:
             if source is not None or relay is not None:
                 nc.setpost(None)  # delivered by the runtime, its route or relay made at the next h.finitialize
         restorable = self._records[self.groups.index(g)][cell].restorable
-        self._inputs.add([nc.hname()], [g], [cell], [site], [user], [float(nc.delay)], [source], [relay],
+        self._inputs.add([nc.hname()], [g], [cell], [site], [user], [set_delay], [source], [relay],
                          [synapse if restorable else None])
         self._captures[capture] = g
         self.direct_count += source is not None or relay is not None  # as inputs.counts() would say, without its pass over every row
@@ -850,7 +854,9 @@ def NetCon(source, target, *args, **kwargs):
     connections onto cells of earlier batches (a random network, say): make every NetCon with
     this function (and ``pc.gid_connect`` with :func:`gid_connect`).
 
-    Args are those of ``h.NetCon``: ``(source, target[, threshold, delay, weight], sec=...)``.
+    Args are those of ``h.NetCon``: ``(source, target[, threshold, delay, weight], sec=...)``. A
+    delay given here is checked at once; without one, NEURON's default (1 ms) is checked where it
+    passes and otherwise left to the next ``h.finitialize``, as a delay set afterwards is.
 
     Raises:
         SwapError: the synapse is of a kind the surrogate has no input for, or the delay is shorter
@@ -861,21 +867,23 @@ def NetCon(source, target, *args, **kwargs):
         return h.NetCon(source, target, *args, **kwargs)
     g, cell, site = where
     nc = h.NetCon(source, g.capture(cell, site), *args, **kwargs)
-    _active._add_input(nc, target, g, cell, site)
+    _active._add_input(nc, target, g, cell, site, delay_given=len(args) >= 2)
     return nc
 
 
 def gid_connect(gid: int, target):
     """``ParallelContext().gid_connect(gid, target)`` that also connects onto a synapse of an already
-    swapped cell, as :func:`NetCon` does (NEURON's default delay, 1 ms, is checked at once; a delay
-    set afterwards is checked at ``h.finitialize``)."""
+    swapped cell, as :func:`NetCon` does. Its delay is NEURON's default (1 ms) until the caller
+    sets it: checked and shortened here where it passes, else (shorter than the step, or too
+    short for the spike exchange between ranks) left to the next ``h.finitialize``, which takes
+    up the delay set by then or refuses it."""
     pc = h.ParallelContext()
     where = _active._input_target(target) if _active is not None and _active.swapped else None
     if where is None:
         return pc.gid_connect(gid, target)
     g, cell, site = where
     nc = pc.gid_connect(gid, g.capture(cell, site))
-    _active._add_input(nc, target, g, cell, site)
+    _active._add_input(nc, target, g, cell, site, delay_given=False)
     return nc
 
 
@@ -891,7 +899,7 @@ def setpost(nc, target) -> None:
         raise SwapError(f"{nc.hname()} already feeds a swapped cell; make a new NetCon for {target.hname()}, or swap_back() first.")
     g, cell, site = where
     nc.setpost(g.capture(cell, site))
-    _active._add_input(nc, target, g, cell, site)
+    _active._add_input(nc, target, g, cell, site, delay_given=False)
 
 
 def swap_back() -> None:
