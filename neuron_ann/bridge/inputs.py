@@ -27,10 +27,11 @@ def netcon_number(name: str) -> int:
 _SITE_DTYPES = (np.int16, np.int32, np.int32)  # a synapse's group index, cell index, site
 
 
-def _grown(size: int, needed: int) -> int:
-    """A new size for arrays of ``size`` that must hold ``needed``: a quarter more, so that rows
-    added one by one cost amortised O(1) and a million rows keep little room spare."""
-    return max(needed, size + size // 4 + 1024)
+def _grown(size: int, needed: int, added: int) -> int:
+    """A new size for arrays of ``size`` that must hold ``needed`` after ``added`` more: exactly that
+    for many at once (a swap's batch), else a quarter more, so that rows added one by one (NetCons
+    made after the swap) cost amortised O(1)."""
+    return needed if added > 1024 else max(needed, size + size // 4 + 1024)
 
 
 class CapturedInputs:
@@ -96,7 +97,7 @@ class CapturedInputs:
         for name, dtype in self._COLUMNS.items():  # in place: NetCons made one by one after the swap add a row each
             buffer = self._buffers[name]
             if end > len(buffer):
-                buffer = self._buffers[name] = np.concatenate([buffer[: self.n], np.zeros(_grown(len(buffer), end) - self.n, dtype)])
+                buffer = self._buffers[name] = np.concatenate([buffer[: self.n], np.zeros(_grown(len(buffer), end, len(names)) - self.n, dtype)])
             buffer[self.n : end] = np.asarray(new[name], dtype=dtype)
             setattr(self, name, buffer[:end])
         self.n = end
@@ -113,7 +114,7 @@ class CapturedInputs:
             numbers, cells, sites = (np.array(column, dtype=np.int64) for column in zip(*rows))
             columns = self._synapse_sites.get(mechanism) or tuple(np.zeros(0, dtype) for dtype in _SITE_DTYPES)
             if numbers.max() >= len(columns[0]):
-                size = _grown(len(columns[0]), int(numbers.max()) + 1)
+                size = int(numbers.max()) + 1  # once per swap, for all its synapses
                 columns = tuple(np.concatenate([a, np.full(size - len(a), -1, dtype)]) for a, dtype in zip(columns, _SITE_DTYPES))
             for column, values in zip(columns, (index, cells, sites)):
                 column[numbers] = values

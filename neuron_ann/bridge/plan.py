@@ -13,6 +13,7 @@ import gc
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import numpy as np
 from neuron import h
 
 from .. import celltools
@@ -81,6 +82,74 @@ def all_objects(template: str) -> list:
     """
     with gc_paused():
         return list(h.List(template))  # iterating the live list: about 9x faster than List.o(i) per item
+
+
+# One pass over every NetCon in hoc: about a quarter of the time of the same reads made from Python
+# (nrnpython's call overhead per read). A NetCon's delay, weight or threshold is read only where its
+# source exists (valid(), or a point-process or membrane-potential source: a target-less NetCon is
+# not valid()); NEURON aborts reading the delay of a NetCon whose source was freed.
+_SCAN_HOC = """
+proc neuron_ann_scan_netcons_() { local i, n, ok  localobj nc
+    n = $o1.count()
+    $o2.resize(n)  $o3.resize(n)  $o4.resize(n)  $o5.resize(n)  $o6.resize(n)
+    for i = 0, n - 1 {
+        nc = $o1.o(i)
+        $o2.x[i] = object_id(nc, 1)
+        $o3.x[i] = object_id(nc.syn())
+        ok = nc.valid()
+        if (!ok) {
+            if (object_id(nc.pre()) != 0) {
+                ok = 1
+            } else {
+                ok = nc.preloc()
+                if (ok != -1) {
+                    pop_section()
+                    ok = 1
+                } else {
+                    ok = 0
+                }
+            }
+        }
+        if (ok) {
+            $o4.x[i] = nc.delay  $o5.x[i] = nc.weight  $o6.x[i] = nc.threshold
+        } else {
+            $o4.x[i] = -1  $o5.x[i] = 0  $o6.x[i] = 0
+        }
+    }
+}
+"""
+
+
+@dataclass
+class NetConScan:
+    """Every NetCon at one moment, in ``netcons`` (a hoc List, creation order), and per NetCon in
+    that order: its number (``NetCon[12]``: 12), target's ``object_id`` (0: none), and its delay,
+    ``weight[0]`` and threshold (delay -1 where its source was freed: nothing is read there)."""
+
+    netcons: object
+    numbers: np.ndarray
+    targets: np.ndarray
+    delays: np.ndarray
+    weights: np.ndarray
+    thresholds: np.ndarray
+    vectors: list  # the hoc Vectors the last four arrays are views of (a million NetCons: 8 MB each)
+
+
+def scan_netcons() -> NetConScan:
+    """Read every NetCon's number, target, delay, weight and threshold in one hoc loop."""
+    if not hasattr(h, "neuron_ann_scan_netcons_"):
+        h(_SCAN_HOC)
+    vectors = [h.Vector() for _ in range(5)]
+    with gc_paused():  # List(template) is a live view: nothing may be freed while it is read
+        netcons = h.List("NetCon")
+        h.neuron_ann_scan_netcons_(netcons, *vectors)
+    numbers = vectors[0].as_numpy().astype(np.int64)
+    return NetConScan(netcons, numbers, *(v.as_numpy() for v in vectors[1:]), vectors=vectors[1:])
+
+
+def object_ids(objects) -> np.ndarray:
+    """hoc's ``object_id`` of each object (what :func:`scan_netcons` gives as a NetCon's target)."""
+    return np.array([h.object_id(o) for o in objects], dtype=np.float64)
 
 
 def netcon_source(nc) -> str:

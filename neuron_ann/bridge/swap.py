@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ctypes
 import logging
-from array import array
 
 import numpy as np
 from neuron import h
@@ -32,6 +31,8 @@ from .plan import (
     make_plan,
     mpi_ranks,
     netcon_source,
+    object_ids,
+    scan_netcons,
     segment_index,
     shifted_delay,
     synapse_kind,
@@ -43,9 +44,6 @@ from .routes import Relay, Routes
 __all__ = ["swap_to_ann", "swap_back", "SwapHandle", "active_swap", "NetCon", "gid_connect", "setpost"]
 
 log = logging.getLogger("neuron_ann.bridge")
-
-#: NetCons handled at once where the finitialize check turns arrays into Python numbers
-_CHUNK = 1 << 16
 
 #: spike peak above the highest source-NetCon threshold, and the cap below the lowest one (mV)
 PEAK_ABOVE_THRESHOLD_MV = 30.0
@@ -95,6 +93,7 @@ class SwapHandle:
         self._from_soma.mark(name for name, source in (from_soma or {}).items() if source is not None)
         # what the finitialize check looks NetCons up in; it changes only when cells are added
         self._somas, self._captures, self._lost = {}, {}, set()
+        self._ids = None  # object_ids of the captures and of the lost point processes (see _target_ids)
         self._somas_by_cell = None  # see _soma_index
         # no h.finitialize since the last swap_to_ann: a NetCon taken in now (_add_input) may be
         # delivered directly, its route or relay made at the next finitialize
@@ -115,6 +114,14 @@ class SwapHandle:
             self._somas.update((soma, g) for soma in g.somas[first:])
             self._captures.update((cap, g) for (cell_index, _), cap in g.captures.items() if cell_index >= first)
             self._lost.update(pp for record in cell_records for pp, *_ in record.point_processes)
+        self._ids = None
+
+    def _target_ids(self) -> tuple:
+        """hoc object_ids of the input captures and of the point processes of removed sections (what
+        the finitialize check compares NetCon targets with), made when first asked after a change."""
+        if self._ids is None:
+            self._ids = (object_ids(self._captures), object_ids(self._lost))
+        return self._ids
 
     def _add(self, groups, records, from_soma) -> None:
         """Take in the cells of a later ``swap_to_ann`` call: ``groups`` are this handle's groups that
@@ -292,89 +299,74 @@ class SwapHandle:
                                 f"{pp.hname()} was placed on {seg.sec.name()} of the swapped {cell!r} after swap_to_ann(), "
                                 "so the surrogate does not see it; create it before swap_to_ann() (or swap_back() first)."
                             )
-        somas, captures, lost = self._somas, self._captures, self._lost
-        thresholds = []
+        somas, captures = self._somas, self._captures
         mpi = mpi_ranks() > 1
         inputs = self._inputs
-        # one pass over every NetCon with as few NEURON and Python calls as can tell; what the
-        # captured NetCons need is then looked up for all at once
-        netcons = all_objects("NetCon")
-        untargeted = array("q")  # positions in netcons
-        captured_numbers, untargeted_numbers = array("q"), array("q")  # NetCon numbers
-        captured_delays = array("d")
+        # one pass over every NetCon in hoc (plan.scan_netcons); what the captured NetCons need is
+        # then looked up for all at once
+        scan = scan_netcons()
+        numbers, targets, safe = scan.numbers, scan.targets, scan.delays >= 0
         # whether a NetCon's source is a swapped soma: a NetCon's source never changes, so only
         # NetCons new since the last check need preseg() (the swap marks those of the cells it adds)
         from_soma = self._from_soma
-        flags, known, yes, unknown = from_soma.flags, len(from_soma.flags), _SomaSources.YES, _SomaSources.UNKNOWN
-        for i, nc in enumerate(netcons):
-            number = int(nc.hname()[7:-1])  # "NetCon[12]" (netcon_number, inline: this loop visits every NetCon)
-            flag = flags[number] if number < known else unknown
-            if flag == unknown:
-                seg = nc.preseg()
-                mine = seg is not None and seg.sec in somas
-                from_soma.set(number, mine)
-                flags, known = from_soma.flags, len(from_soma.flags)
-            else:
-                mine = flag == yes
-            if mine:
-                thresholds.append(nc.threshold)
-            target = nc.syn()
-            if target is None:
-                if self.direct_count:
-                    untargeted.append(i)
-                    untargeted_numbers.append(number)
-                continue
-            g = captures.get(target)
-            if g is not None:
-                if nc.valid():  # else its source was freed: it delivers nothing, and NEURON refuses to read its delay
-                    captured_numbers.append(number)
-                    captured_delays.append(nc.delay)
-            elif target in lost:
-                raise SwapError(
-                    f"{describe_netcon(nc)} targets {target.hname()}, a synapse on a section the swap removed; "
-                    "make NetCons before swap_to_ann() (they are then captured), delete this NetCon, or swap_back() first."
-                )
-        rows = inputs.rows_of(captured_numbers)
-        delays = np.frombuffer(captured_delays, dtype=np.float64) if len(captured_delays) else np.zeros(0)
+        flag = np.full(len(numbers), _SomaSources.UNKNOWN, dtype=np.uint8)
+        known = numbers < len(from_soma.flags)
+        flag[known] = np.frombuffer(from_soma.flags, dtype=np.uint8)[numbers[known]]
+        unknown = np.flatnonzero(flag == _SomaSources.UNKNOWN)
+        new_netcons = list(scan.netcons) if len(unknown) > 1000 else None  # iterating: faster than List.o(i) for many
+        for i in unknown.tolist():
+            seg = (new_netcons[i] if new_netcons is not None else scan.netcons.o(i)).preseg()
+            mine = seg is not None and seg.sec in somas
+            from_soma.set(int(numbers[i]), mine)
+            flag[i] = _SomaSources.YES if mine else _SomaSources.NO
+        del new_netcons
+        thresholds = scan.thresholds[(flag == _SomaSources.YES) & safe].tolist()
+        capture_ids, lost_ids = self._target_ids()
+        lost = np.flatnonzero(np.isin(targets, lost_ids))
+        if len(lost):
+            nc = scan.netcons.o(int(lost[0]))
+            raise SwapError(
+                f"{describe_netcon(nc)} targets {nc.syn().hname()}, a synapse on a section the swap removed; "
+                "make NetCons before swap_to_ann() (they are then captured), delete this NetCon, or swap_back() first."
+            )
+        # captured NetCons whose source still exists (a freed source delivers nothing)
+        positions = np.flatnonzero(np.isin(targets, capture_ids) & safe)
+        rows = inputs.rows_of(numbers[positions])
+        delays = scan.delays[positions]
         missing = np.flatnonzero(rows < 0).tolist()  # made after the swap onto a capture
         changed = delays != inputs.set_delay[rows]
         floor = thread_min_delay()  # 0 on one thread
         if floor:  # several threads: NEURON needs every delay at least 2 h.dt (h.dt may have changed since the swap)
             changed |= inputs.set_delay[rows] < floor - NEURON_MINDELAY_SLACK_MS
         changed = list(range(len(rows))) if mpi else np.flatnonzero(changed).tolist()
-        if missing or changed:  # rare: find those NetCons again
-            numbers = np.frombuffer(captured_numbers, dtype=np.int64)
-            by_number = {netcon_number(nc.hname()): nc for nc in netcons}
-            for j in missing[:1]:
-                nc = by_number[int(numbers[j])]
-                raise SwapError(
-                    f"{describe_netcon(nc)} was made after swap_to_ann() onto {nc.syn().hname()}, the bridge's input capture "
-                    f"for a swapped {captures[nc.syn()].type_name} (while swapped, nc.syn() of a captured NetCon returns the "
-                    "capture); make it onto the synapse itself with neuron_ann.NetCon (or neuron_ann.gid_connect), "
-                    "or swap_back() first."
-                )
-            for j in changed:
-                self._sync_delay(by_number[int(numbers[j])], int(rows[j]), mpi, float(delays[j]), floor)
+        for j in missing[:1]:
+            nc = scan.netcons.o(int(positions[j]))
+            raise SwapError(
+                f"{describe_netcon(nc)} was made after swap_to_ann() onto {nc.syn().hname()}, the bridge's input capture "
+                f"for a swapped {captures[nc.syn()].type_name} (while swapped, nc.syn() of a captured NetCon returns the "
+                "capture); make it onto the synapse itself with neuron_ann.NetCon (or neuron_ann.gid_connect), "
+                "or swap_back() first."
+            )
+        for j in changed:
+            self._sync_delay(scan.netcons.o(int(positions[j])), int(rows[j]), mpi, float(delays[j]), floor)
         # direct delivery: the NetCons without a target that are captured rows, their delays and weights as read now
-        direct_rows, direct_weights = array("q"), array("d")
-        if len(untargeted):
-            positions = np.frombuffer(untargeted, dtype=np.int64)
-            rows = inputs.rows_of(untargeted_numbers)
+        direct_rows, direct_weights = np.zeros(0, dtype=np.int64), np.zeros(0)
+        if self.direct_count:
+            positions = np.flatnonzero((targets == 0) & safe)
+            rows = inputs.rows_of(numbers[positions])
             direct = rows >= 0
             direct[direct] = (inputs.source_group[rows[direct]] >= 0) | (inputs.relay[rows[direct]] >= 0)
             positions, rows = positions[direct], rows[direct]
-            for start in range(0, len(rows), _CHUNK):  # in chunks: a list of a million Python ints costs 36 MB
-                for i, row in zip(positions[start : start + _CHUNK].tolist(), rows[start : start + _CHUNK].tolist()):
-                    nc = netcons[i]
-                    now = nc.delay
-                    if mpi or now != inputs.set_delay[row] or (floor and inputs.set_delay[row] < floor - NEURON_MINDELAY_SLACK_MS):
-                        self._sync_delay(nc, row, mpi, now, floor)
-                    direct_rows.append(row)
-                    direct_weights.append(nc.weight[0])
+            delays = scan.delays[positions]
+            resync = delays != inputs.set_delay[rows]
+            if floor:
+                resync |= inputs.set_delay[rows] < floor - NEURON_MINDELAY_SLACK_MS
+            for j in (range(len(rows)) if mpi else np.flatnonzero(resync).tolist()):
+                self._sync_delay(scan.netcons.o(int(positions[j])), int(rows[j]), mpi, float(delays[j]), floor)
+            direct_rows, direct_weights = rows, scan.weights[positions]
         self._thresholds = thresholds
-        del netcons, untargeted, untargeted_numbers  # before the relays' arrays: a million NetCons' wrappers take 60 MB
-        rows = np.frombuffer(direct_rows, dtype=np.int64) if len(direct_rows) else np.zeros(0, dtype=np.int64)
-        weights = np.frombuffer(direct_weights, dtype=np.float64) if len(direct_weights) else np.zeros(0)
+        del scan, targets, numbers, safe, flag  # before the relays' arrays
+        rows, weights = direct_rows, direct_weights
         from_cells = inputs.source_group[rows] >= 0
         self._routes = self._make_routes(rows[from_cells], weights[from_cells])
         relayed, relayed_weights = rows[~from_cells], weights[~from_cells]
@@ -438,7 +430,9 @@ class SwapHandle:
         restorable = self._records[self.groups.index(g)][cell].restorable
         self._inputs.add([nc.hname()], [g], [cell], [site], [user], [set_delay], [source], [relay],
                          [synapse if restorable else None])
-        self._captures[capture] = g
+        if capture not in self._captures:
+            self._captures[capture] = g
+            self._ids = None
         self.direct_count += source is not None or relay is not None  # as inputs.counts() would say, without its pass over every row
         self.relay_count += relay is not None
 
