@@ -418,6 +418,9 @@ class Plan:
     groups: list  # GroupPlan
     section_owner: dict  # section -> (group, cell index)
     from_soma: dict  # NetCon name -> (group index, cell index) of the cell to swap whose soma is its source (only those)
+    # every NetCon's number and whether its source is a soma swapped once this plan is applied (the
+    # finitialize check's flags, so that its first pass need not ask each NetCon for its source again)
+    sources: tuple = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool))
 
 
 def synapse_kind(pp, bundle: Bundle) -> tuple[str | None, str]:
@@ -482,7 +485,7 @@ def _nearest_site(cell, sec, x, kind, bundle, cache, type_name, taken, sections)
     return tied[turn % len(tied)]
 
 
-def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
+def make_plan(cells, candidates, type_of, bundle_for, swapped_somas=()) -> Plan:
     """Check everything and decide the mapping; changes nothing.
 
     Args:
@@ -490,6 +493,7 @@ def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
         candidates: bundles in order of precedence.
         type_of: cell -> type name.
         bundle_for: (type name, candidates) -> Bundle or None.
+        swapped_somas: the somas of cells swapped before (a swap in effect), for ``Plan.sources``.
     """
     check_cvode()
     check_coreneuron()
@@ -540,6 +544,7 @@ def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
     mt = h.MechanismType(1)
     targeted = {}
     sourced = []  # (NetCon, its source segment, or None and its source point process) for sources on the cells to swap
+    numbers, from_somas = [], []  # Plan.sources
     # one pass over every NetCon, as few NEURON calls per NetCon as can tell (cells are added to
     # a swap in batches, and each batch's plan looks at every NetCon of the network again)
     for nc in all_objects("NetCon"):
@@ -555,6 +560,8 @@ def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
                     )
                 targeted.setdefault(target, []).append(nc)
         seg = nc.preseg()
+        numbers.append(int(nc.hname()[7:-1]))  # "NetCon[12]"
+        from_somas.append(seg is not None and (seg.sec in section_owner or seg.sec in swapped_somas))
         if seg is not None:
             if seg.sec in section_owner:
                 sourced.append((nc, seg, None))
@@ -625,4 +632,5 @@ def make_plan(cells, candidates, type_of, bundle_for) -> Plan:
                 f"{describe_netcon(nc)} takes events from {pre.hname()} on {pre.get_segment().sec.name()} of a swapped "
                 "cell, which the surrogate does not model; use the soma's voltage (soma(0.5)._ref_v) as the spike source."
             )
-    return Plan(groups=list(groups.values()), section_owner=section_owner, from_soma=from_soma)
+    return Plan(groups=list(groups.values()), section_owner=section_owner, from_soma=from_soma,
+                sources=(np.array(numbers, dtype=np.int64), np.array(from_somas, dtype=bool)))

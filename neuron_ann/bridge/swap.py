@@ -12,7 +12,7 @@ from .. import celltools, mechanisms
 from ..errors import SwapError
 from . import bundles as bundle_registry
 from .group import EXCHANGE_EPS_MS, TypeGroup
-from .inputs import CapturedInputs, netcon_number
+from .inputs import CapturedInputs
 from .morphology import inserted_mechanisms, point_process_params, quiet_ions, restore_cell, save_cell
 from .plan import (
     CURRENT_SOURCES,
@@ -67,10 +67,13 @@ class _SomaSources:
             self.flags.extend(bytes(max(number + 1, 2 * len(self.flags)) - len(self.flags)))
         self.flags[number] = self.YES if yes else self.NO
 
-    def mark(self, names) -> None:
-        """Mark the NetCons of these names as coming from a swapped soma."""
-        for name in names:
-            self.set(netcon_number(name), True)
+    def mark_all(self, numbers: np.ndarray, yes: np.ndarray) -> None:
+        """Mark the NetCons of these numbers: from a swapped soma where ``yes``, else not."""
+        if not len(numbers):
+            return
+        if numbers.max() >= len(self.flags):
+            self.flags.extend(bytes(max(int(numbers.max()) + 1, 2 * len(self.flags)) - len(self.flags)))
+        np.frombuffer(self.flags, dtype=np.uint8)[numbers] = np.where(yes, self.YES, self.NO)
 
 
 class SwapHandle:
@@ -81,7 +84,7 @@ class SwapHandle:
         cells: every swapped cell.
     """
 
-    def __init__(self, groups, records, inputs, from_soma=None):
+    def __init__(self, groups, records, inputs):
         self.groups = groups
         self._routes = {}  # source group -> its direct connections as read at the last finitialize
         self._records = records  # per group, per cell: CellRecord
@@ -90,10 +93,10 @@ class SwapHandle:
         self._inputs = inputs
         self.direct_count, self.relay_count = inputs.counts()
         self._from_soma = _SomaSources()  # whether a NetCon's source is a swapped soma (see _check)
-        self._from_soma.mark(name for name, source in (from_soma or {}).items() if source is not None)
         # what the finitialize check looks NetCons up in; it changes only when cells are added
         self._somas, self._captures, self._lost = {}, {}, set()
-        self._ids = None  # object_ids of the captures and of the lost point processes (see _target_ids)
+        self._id_parts = ([], [])  # object_ids of the captures and of the lost point processes, in parts
+        self._ids = None  # ... joined (see _target_ids)
         self._somas_by_cell = None  # see _soma_index
         # no h.finitialize since the last swap_to_ann: a NetCon taken in now (_add_input) may be
         # delivered directly, its route or relay made at the next finitialize
@@ -112,18 +115,23 @@ class SwapHandle:
         for g, cell_records in zip(groups, records):
             first = g.n_cells - len(cell_records)
             self._somas.update((soma, g) for soma in g.somas[first:])
-            self._captures.update((cap, g) for (cell_index, _), cap in g.captures.items() if cell_index >= first)
-            self._lost.update(pp for record in cell_records for pp, *_ in record.point_processes)
+            captures = [cap for (cell_index, _), cap in g.captures.items() if cell_index >= first]
+            self._captures.update((cap, g) for cap in captures)
+            lost = [pp for record in cell_records for pp, *_ in record.point_processes]
+            self._lost.update(lost)
+            self._id_parts[0].append(object_ids(captures))  # here, not at the first finitialize: 1.5 us each
+            self._id_parts[1].append(object_ids(lost))
         self._ids = None
 
     def _target_ids(self) -> tuple:
         """hoc object_ids of the input captures and of the point processes of removed sections (what
-        the finitialize check compares NetCon targets with), made when first asked after a change."""
+        the finitialize check compares NetCon targets with)."""
         if self._ids is None:
-            self._ids = (object_ids(self._captures), object_ids(self._lost))
+            self._ids = tuple(np.concatenate(parts) if parts else np.zeros(0) for parts in self._id_parts)
+            self._id_parts = tuple([ids] for ids in self._ids)
         return self._ids
 
-    def _add(self, groups, records, from_soma) -> None:
+    def _add(self, groups, records) -> None:
         """Take in the cells of a later ``swap_to_ann`` call: ``groups`` are this handle's groups that
         got cells (by :meth:`TypeGroup.add_cells`) and new ones, ``records`` their new cells' records
         (their captured NetCons are already in ``self._inputs``)."""
@@ -134,8 +142,6 @@ class SwapHandle:
                 self.groups.append(g)
                 self._records.append(cell_records)
         self.direct_count, self.relay_count = self._inputs.counts()
-        # the new plan saw only the new cells: its None does not mean "not from a swapped soma"
-        self._from_soma.mark(name for name, source in from_soma.items() if source is not None)
         self._somas_by_cell = None
         self._index(groups, records)
 
@@ -432,6 +438,7 @@ class SwapHandle:
                          [synapse if restorable else None])
         if capture not in self._captures:
             self._captures[capture] = g
+            self._id_parts[0].append(object_ids([capture]))
             self._ids = None
         self.direct_count += source is not None or relay is not None  # as inputs.counts() would say, without its pass over every row
         self.relay_count += relay is not None
@@ -701,7 +708,8 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
             cells = list(cells)
         except TypeError:  # one cell, not a list of them
             cells = [cells]
-    plan = make_plan(cells, candidates, celltools.cell_type_name, bundle_registry.bundle_for)
+    plan = make_plan(cells, candidates, celltools.cell_type_name, bundle_registry.bundle_for,
+                     swapped_somas=handle._somas if handle is not None else ())
     for group in plan.groups:
         check_dt(group.bundle)
     recorders = _probe_recordings(plan, handle) if check_recordings else []
@@ -783,11 +791,12 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
     for g, gp, first in zip(groups, plan.groups, firsts):  # for NetCons made onto them later (NetCon, gid_connect)
         inputs.add_synapse_sites(g, [(syn, first + index, site) for syn, index, site in gp.synapses])
     if handle is None:
-        handle = SwapHandle(groups, records, inputs, plan.from_soma)
+        handle = SwapHandle(groups, records, inputs)
         handle.direct_delivery = direct_delivery
         _active = handle
     else:
-        handle._add(groups, records, plan.from_soma)
+        handle._add(groups, records)
+    handle._from_soma.mark_all(*plan.sources)  # every NetCon the plan saw: the first check need not ask for sources
     _check_recordings_after_swap(handle, recorders, ion_probes)  # runs an initialization: set _before_run again after it
     handle._before_run = True
     for g in handle.groups:
