@@ -94,7 +94,7 @@ class SwapHandle:
         self.direct_count, self.relay_count = inputs.counts()
         self._from_soma = _SomaSources()  # whether a NetCon's source is a swapped soma (see _check)
         # what the finitialize check looks NetCons up in; it changes only when cells are added
-        self._somas, self._captures, self._lost = {}, {}, set()
+        self._somas, self._captures = {}, {}
         self._id_parts = ([], [])  # object_ids of the captures and of the lost point processes, in parts
         self._ids = None  # ... joined (see _target_ids)
         self._somas_by_cell = None  # see _soma_index
@@ -110,17 +110,16 @@ class SwapHandle:
         self.direct_delivery = False  # whether swap_to_ann(direct_delivery=True) made it
 
     def _index(self, groups, records) -> None:
-        """Add the somas, captures and parked point processes of the cells of ``groups`` whose ``records``
+        """Add the somas, captures and removed point processes of the cells of ``groups`` whose ``records``
         are given (the last ones of each group) to what the finitialize check looks NetCons up in."""
         for g, cell_records in zip(groups, records):
             first = g.n_cells - len(cell_records)
             self._somas.update((soma, g) for soma in g.somas[first:])
             captures = [cap for (cell_index, _), cap in g.captures.items() if cell_index >= first]
             self._captures.update((cap, g) for cap in captures)
-            lost = [pp for record in cell_records for pp, *_ in record.point_processes]
-            self._lost.update(lost)
             self._id_parts[0].append(object_ids(captures))  # here, not at the first finitialize: 1.5 us each
-            self._id_parts[1].append(object_ids(lost))
+            # the point processes of removed sections (kept alive by the records, so their ids stay theirs)
+            self._id_parts[1].append(object_ids(pp for record in cell_records for pp, *_ in record.point_processes))
         self._ids = None
 
     def _target_ids(self) -> tuple:
