@@ -135,3 +135,17 @@ def test_bench_network_built_and_swapped_in_batches_runs_as_built_whole(neuron_s
         assert np.array_equal(whole, batched)
     with pytest.raises(ValueError, match=r"build_network\(batch=\.\.\.\) must be an integer of at least 1, got 0\."):
         prepare_network(path, 4, 0.0, batch=0)
+
+
+def test_init_cost_example_times_each_finitialize(tmp_path):
+    """examples/init_cost.py on 2 shipped L5PC, fully connected: one JSON line with every NetCon counted
+    (200 inputs and a spike detector per cell, 2 links) and the seconds of each h.finitialize."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, str(root / "examples" / "init_cost.py"), "2", "1.0", "--repeats", "3"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["netcons"] == 2 * 201 + 2
+    assert len(report["finitialize_s"]) == 3 and all(0 < t < 60 for t in report["finitialize_s"])
