@@ -10,6 +10,7 @@ and the fix.
 from __future__ import annotations
 
 import gc
+from array import array
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -544,7 +545,7 @@ def make_plan(cells, candidates, type_of, bundle_for, swapped_somas=()) -> Plan:
     mt = h.MechanismType(1)
     targeted = {}
     sourced = []  # (NetCon, its source segment, or None and its source point process) for sources on the cells to swap
-    numbers, from_somas = [], []  # Plan.sources
+    numbers, from_somas = array("q"), bytearray()  # Plan.sources (a million NetCons: 9 MB, not 45 in lists)
     # one pass over every NetCon, as few NEURON calls per NetCon as can tell (cells are added to
     # a swap in batches, and each batch's plan looks at every NetCon of the network again)
     for nc in all_objects("NetCon"):
@@ -561,7 +562,7 @@ def make_plan(cells, candidates, type_of, bundle_for, swapped_somas=()) -> Plan:
                 targeted.setdefault(target, []).append(nc)
         seg = nc.preseg()
         numbers.append(int(nc.hname()[7:-1]))  # "NetCon[12]"
-        from_somas.append(seg is not None and (seg.sec in section_owner or seg.sec in swapped_somas))
+        from_somas.append(seg is not None and (seg.sec in section_owner or seg.sec in swapped_somas))  # bool: 0 or 1
         if seg is not None:
             if seg.sec in section_owner:
                 sourced.append((nc, seg, None))
@@ -633,4 +634,5 @@ def make_plan(cells, candidates, type_of, bundle_for, swapped_somas=()) -> Plan:
                 "cell, which the surrogate does not model; use the soma's voltage (soma(0.5)._ref_v) as the spike source."
             )
     return Plan(groups=list(groups.values()), section_owner=section_owner, from_soma=from_soma,
-                sources=(np.array(numbers, dtype=np.int64), np.array(from_somas, dtype=bool)))
+                sources=(np.frombuffer(numbers, dtype=np.int64) if numbers else np.zeros(0, dtype=np.int64),
+                         np.frombuffer(from_somas, dtype=bool) if from_somas else np.zeros(0, dtype=bool)))
