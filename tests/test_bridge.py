@@ -664,6 +664,42 @@ def test_netcon_event_onto_a_swapped_cell_arrives_one_step_late(ball_path):
     assert np.allclose(handle.spike_times(cell), [5.5, 9.5, 11.5], atol=1e-9)
 
 
+@pytest.mark.parametrize("direct", [False, True])
+def test_bridge_event_delivers_at_its_time(ball_path, direct):
+    """neuron_ann.bridge.event(nc, t): the event is sent one exchange step early, as the shortened delay
+    sends spikes, so it counts where an event arriving at t counts; t too soon, and under direct
+    delivery a NetCon the runtime delivers, are refused; any other NetCon gets nc.event(t)."""
+    cell = BallHH()
+    syn = cell.add_synapse("exc", cell.soma)
+    nc = h.NetCon(None, syn)  # no source: NEURON keeps it even under direct delivery
+    nc.weight[0], nc.delay = 0.5, 1.0
+    stim = _stim(50.0, number=1)
+    routed = h.NetCon(stim, syn)
+    routed.weight[0], routed.delay = 0.5, 1.0
+    art = h.IntFire1()
+    art.tau, art.refrac = 1e9, 0
+    plain = h.NetCon(None, art)
+    plain.weight[0] = 2.0
+    fired = h.Vector()
+    out = h.NetCon(art, None)
+    out.record(fired)
+    handle = neuron_ann.swap_to_ann(bundles=[ball_path], direct_delivery=direct)
+    h.finitialize(-65)
+    for t in (5.0, 8.3, 10.999):
+        neuron_ann.bridge.event(nc, t)
+    neuron_ann.bridge.event(plain, 2.25)
+    with pytest.raises(SwapError, match=r"an event at t = 0.5 ms through NetCon\[\d+\] \(no source -> AMPA_NMDA\[\d+\] of the "
+                                        r"swapped .*BallHH.*\) must be sent one exchange step \(1 ms\) before it, and h.t is 0 ms; "
+                                        r"give a t of at least 1 ms"):
+        neuron_ann.bridge.event(nc, 0.5)
+    if direct:
+        with pytest.raises(SwapError, match=r"NetCon\[\d+\] \(NetStim\[\d+\] -> .*\) is delivered by the runtime"):
+            neuron_ann.bridge.event(routed, 20.0)
+    h.continuerun(14)
+    assert np.allclose(handle.spike_times(cell), [5.5, 8.5, 10.5], atol=1e-9)
+    assert np.allclose(np.array(fired), [2.25], atol=1e-9)
+
+
 def test_freed_captured_netcon_stops_delivering(ball_path):
     """The handle does not keep a captured NetCon alive: deleting it while swapped removes the connection."""
     cell = BallHH()

@@ -16,6 +16,7 @@ from .inputs import CapturedInputs
 from .morphology import inserted_mechanisms, point_process_params, quiet_ions, restore_cell, save_cell
 from .plan import (
     CURRENT_SOURCES,
+    SHIFT_MARK_MS,
     NEURON_MINDELAY_SLACK_MS,
     SECTION_READOUTS,
     all_objects,
@@ -41,7 +42,7 @@ from .plan import (
 from .recordings import after_swap, find_recordings
 from .routes import Relay, Routes
 
-__all__ = ["swap_to_ann", "swap_back", "SwapHandle", "active_swap", "NetCon", "gid_connect", "setpost"]
+__all__ = ["swap_to_ann", "swap_back", "SwapHandle", "active_swap", "NetCon", "gid_connect", "setpost", "event"]
 
 log = logging.getLogger("neuron_ann.bridge")
 
@@ -887,6 +888,38 @@ def gid_connect(gid: int, target):
     nc = pc.gid_connect(gid, g.capture(cell, site))
     _active._add_input(nc, target, g, cell, site, delay_given=False)
     return nc
+
+
+def event(nc, t: float) -> None:
+    """``nc.event(t)`` that delivers at ``t`` also through a NetCon onto a swapped cell.
+
+    Such a NetCon feeds its surrogate one exchange step early (the step at ``t_k`` sees the
+    events that arrive in ``[t_k, t_k+1)``), so NEURON's ``nc.event(t)`` would land a step late;
+    this sends it one step early instead, as the shortened delay does for spikes. ``t`` must be
+    at least one exchange step after ``h.t``. Any other NetCon: ``nc.event(t)``.
+
+    Raises:
+        SwapError: ``t`` too soon, or ``nc`` is delivered by the runtime (``direct_delivery=True``).
+    """
+    row = _active._inputs.row(nc.hname()) if _active is not None and _active.swapped else -1
+    if row < 0:
+        nc.event(t)
+        return
+    inputs = _active._inputs
+    g = inputs.group_of(row)
+    if nc.syn() is None:
+        raise SwapError(
+            f"{inputs.label(row, nc)} is delivered by the runtime (swap_to_ann(direct_delivery=True)), which takes "
+            "events only from its source; drive the synapse from a NetStim or VecStim through a NetCon, or swap without "
+            "direct delivery."
+        )
+    early = float(t) - g.dt_ms + SHIFT_MARK_MS
+    if early < float(h.t):
+        raise SwapError(
+            f"an event at t = {t:g} ms through {inputs.label(row, nc)} must be sent one exchange step ({g.dt_ms:g} ms) "
+            f"before it, and h.t is {float(h.t):g} ms; give a t of at least {float(h.t) + g.dt_ms:g} ms."
+        )
+    nc.event(early)
 
 
 def setpost(nc, target) -> None:
