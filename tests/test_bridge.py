@@ -649,6 +649,29 @@ def test_delay_set_while_swapped_is_taken_up_at_finitialize_and_kept_by_swap_bac
     assert handle.user_delay(nc) == 3.0
 
 
+def test_bridge_set_delay_takes_effect_at_once(ball_path):
+    """During a run, nc.delay = d on a captured NetCon lands its events a step late until the next
+    finitialize (the README's known gap); neuron_ann.bridge.set_delay(nc, d) takes effect at once."""
+    cell = BallHH()
+    stim = _stim(0.3, interval=3.0, number=4)  # 0.3, 3.3, 6.3, 9.3
+    nc = h.NetCon(stim, cell.add_synapse("exc", cell.soma))
+    nc.weight[0], nc.delay = 0.5, 1.0
+    handle = neuron_ann.swap_to_ann(bundles=[ball_path])
+    h.finitialize(-65)
+    h.continuerun(2)  # 1.3: spike at 1.5
+    nc.delay = 2.5  # NEURON's own setter: 3.3 + 2.5 = 5.8 taken for an arrival a step later
+    h.continuerun(5)
+    with pytest.raises(SwapError, match=r"NetCon\[\d+\] \(NetStim\[\d+\] -> AMPA_NMDA\[\d+\] of the swapped .*BallHH.*\) has "
+                                        r"delay 0.5 ms, shorter than"):
+        neuron_ann.bridge.set_delay(nc, 0.5)
+    neuron_ann.bridge.set_delay(nc, 1.5)  # 6.3 + 1.5 = 7.8 and 9.3 + 1.5 = 10.8, at once
+    assert handle.user_delay(nc) == 1.5 and nc.delay == pytest.approx(0.5 + SHIFT_MARK_MS, abs=1e-12)
+    h.continuerun(12)
+    assert np.allclose(handle.spike_times(cell), [1.5, 6.5, 7.5, 10.5], atol=1e-9)
+    neuron_ann.swap_back()
+    assert nc.delay == 1.5
+
+
 def test_netcon_event_onto_a_swapped_cell_arrives_one_step_late(ball_path):
     """The README's known gap, measured: nc.event(t) on a captured NetCon bypasses its (shortened) delay, so
     the capture takes the event for one arriving a step later; on an exchange time it lands right."""
@@ -695,6 +718,8 @@ def test_bridge_event_delivers_at_its_time(ball_path, direct):
     if direct:
         with pytest.raises(SwapError, match=r"NetCon\[\d+\] \(NetStim\[\d+\] -> .*\) is delivered by the runtime"):
             neuron_ann.bridge.event(routed, 20.0)
+        with pytest.raises(SwapError, match=r"is delivered by the runtime .*which reads its delay at h.finitialize"):
+            neuron_ann.bridge.set_delay(routed, 2.0)
     h.continuerun(14)
     assert np.allclose(handle.spike_times(cell), [5.5, 8.5, 10.5], atol=1e-9)
     assert np.allclose(np.array(fired), [2.25], atol=1e-9)

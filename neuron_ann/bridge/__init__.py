@@ -13,9 +13,9 @@ exchange events that runs one ONNX Runtime call per cell type per exchange step.
 
 from . import bundles as _bundles
 from .bundles import register_bundle
-from .swap import NetCon, SwapHandle, active_swap, event, gid_connect, setpost, swap_back, swap_to_ann
+from .swap import NetCon, SwapHandle, active_swap, event, gid_connect, set_delay, setpost, swap_back, swap_to_ann
 
-__all__ = ["swap_to_ann", "swap_back", "NetCon", "gid_connect", "setpost", "event", "SwapHandle", "active_swap", "register_bundle", "hoc_swap_to_ann",
+__all__ = ["swap_to_ann", "swap_back", "NetCon", "gid_connect", "setpost", "event", "set_delay", "SwapHandle", "active_swap", "register_bundle", "hoc_swap_to_ann",
            "hoc_swap_back"]
 
 

@@ -42,7 +42,7 @@ from .plan import (
 from .recordings import after_swap, find_recordings
 from .routes import Relay, Routes
 
-__all__ = ["swap_to_ann", "swap_back", "SwapHandle", "active_swap", "NetCon", "gid_connect", "setpost", "event"]
+__all__ = ["swap_to_ann", "swap_back", "SwapHandle", "active_swap", "NetCon", "gid_connect", "setpost", "event", "set_delay"]
 
 log = logging.getLogger("neuron_ann.bridge")
 
@@ -920,6 +920,35 @@ def event(nc, t: float) -> None:
             f"before it, and h.t is {float(h.t):g} ms; give a t of at least {float(h.t) + g.dt_ms:g} ms."
         )
     nc.event(early)
+
+
+def set_delay(nc, delay: float) -> None:
+    """``nc.delay = delay`` that takes effect at once also on a NetCon onto a swapped cell.
+
+    Such a NetCon runs one exchange step short, and NEURON tells the bridge nothing of a delay
+    set on it, so ``nc.delay = d`` during a run takes effect only at the next ``h.finitialize``
+    (until then its events arrive a step late). This checks ``delay`` against the step and sets
+    the shortened one at once; events sent from then on arrive at the new delay, as in NEURON.
+    Any other NetCon: ``nc.delay = delay``.
+
+    Raises:
+        SwapError: ``delay`` shorter than the step, or, during a run under ``direct_delivery=True``,
+            a NetCon the runtime delivers (it reads delays at ``h.finitialize``).
+    """
+    row = _active._inputs.row(nc.hname()) if _active is not None and _active.swapped else -1
+    if row < 0 or (_active._before_run and nc.syn() is None):
+        nc.delay = delay  # not onto a swapped cell; or direct, before any run: read at the next h.finitialize
+        return
+    inputs = _active._inputs
+    g = inputs.group_of(row)
+    if nc.syn() is None:
+        raise SwapError(
+            f"{inputs.label(row, nc)} is delivered by the runtime (swap_to_ann(direct_delivery=True)), which reads its "
+            "delay at h.finitialize; set nc.delay and call h.finitialize, or swap without direct delivery."
+        )
+    check_input_delay(nc, float(delay), g.dt_ms, g.type_name, label=lambda: inputs.label(row, nc))
+    nc.delay = shifted_delay(delay, g.dt_ms)
+    inputs.user_delay[row], inputs.set_delay[row] = float(delay), float(nc.delay)
 
 
 def setpost(nc, target) -> None:
