@@ -63,6 +63,13 @@ def test_hoc_functions_swap_template_cells_and_refuse_swap_back(ballstick_bundle
     # input arrives at 1.5 -> interval [1, 2) -> spike at 1.5; cell 2's spike at 2.5 comes back at 3.5
     assert list(spikes) == pytest.approx([1.5, 3.5], abs=1e-9)
     assert list(late_spikes) == pytest.approx([2.5, 4.5], abs=1e-9)  # cell 0's spikes arrive at 2.5 and 4.5
+    # cell 2's spike at 4.5 comes back at 5.5; the link, its delay set to 2 ms during the run (at once),
+    # takes that spike to cell 2 at 7.5; an event through the NetStim's NetCon counted at 6.2 fires cell 0
+    h.ann_set_delay(link, 2.0)
+    h.ann_event(nc, 6.2)
+    h.continuerun(8)
+    assert list(spikes) == pytest.approx([1.5, 3.5, 5.5, 6.5], abs=1e-9)
+    assert list(late_spikes) == pytest.approx([2.5, 4.5, 7.5], abs=1e-9)
     with pytest.raises(SwapError, match=r"cannot swap BallStick\[\d+\] back: its sections belong to a hoc template.*Nothing was changed"):
         neuron_ann.swap_back()
     assert len(list(h.allsec())) == 3

@@ -174,7 +174,8 @@ class SwapHandle:
         exchange step shorter than the user's (so that the surrogate sees its events at the
         start of the interval they arrive in), and ``nc.delay`` reads that shortened value.
         A delay the user sets while swapped is reported here at once and takes effect at
-        the next ``h.finitialize``. For any other NetCon this is ``nc.delay``.
+        the next ``h.finitialize`` (at once with :func:`set_delay`). For any other NetCon this
+        is ``nc.delay``.
         """
         row = self._inputs.row(nc.hname()) if self.swapped else -1
         now = float(nc.delay)
