@@ -131,8 +131,6 @@ def test_later_netcon_refusals(ball_path):
     with pytest.raises(SwapError, match=r"synapse ExpSyn\[\d+\] of the swapped .*BallHH.* cannot take a NetCon: its mechanism ExpSyn "
                                         r"is not one the surrogate was trained on.*swap_back\(\) first"):
         neuron_ann.NetCon(stim, other)
-    with pytest.raises(RuntimeError, match="point process not located in a section"):
-        h.NetCon(stim, syn)  # NEURON's own NetCon onto a swapped cell's synapse
     gc.collect()
     h.finitialize(-65)  # the refused NetCon was left without a target: nothing stops the run
     h.continuerun(2)
@@ -234,3 +232,25 @@ def test_netcon_made_during_a_run_delivers_at_once(ball_path, direct):
     assert nc.syn().hname().startswith("ANNInput") and handle.direct_count == 0
     h.continuerun(10)
     assert np.allclose(np.array(vec), [5.5, 8.5], atol=1e-9)  # events at 5.3 and 8.3 (delay 1 ms)
+
+
+def test_netcon_numbers_are_not_reused_while_swapped(ball_path):
+    """hoc numbers a template's objects from 0 again once none is left: with every NetCon of the model
+    freed during a swap, a new NetCon would take the number, and so the bridge's row, of a freed captured
+    one (here a relayed NetStim input, which would then deliver with the new NetCon's weight). The swap
+    keeps one NetCon of its own, so the new one gets a new number and is no input."""
+    cell = BallHH()
+    syn = cell.add_synapse("exc", cell.soma)
+    stim = _stim(0.3, interval=3.0, number=3)
+    drive = h.NetCon(stim, syn)
+    drive.weight[0], drive.delay = 0.5, 1.0
+    first = drive.hname()
+    handle = neuron_ann.swap_to_ann(bundles=[ball_path], direct_delivery=True)
+    assert handle.relay_count == 1
+    del drive
+    other = h.NetCon(stim, None)  # no target: a spike counter, say
+    other.weight[0] = 0.5
+    assert other.hname() != first
+    h.finitialize(-65)
+    h.continuerun(10)
+    assert len(handle.spike_times(cell)) == 0  # the freed NetCon's input is gone, and nothing took its place

@@ -6,7 +6,9 @@ cell, contact site, the delay the user gave it and the shortened one it runs wit
 direct delivery its source; the user's synapse only where ``swap_back`` needs it. An object
 per NetCon in a dict keyed by name took about 250 bytes each; these arrays take about 50.
 The handle keeps no NetCon alive: a row is found by the NetCon's number (``NetCon[12]`` is
-12; hoc never reuses one).
+12). hoc gives each new object the next number of its template, and starts again at 0 only once
+no object of the template is left, so this keeps one of each template whose numbers it uses (a
+NetCon without source or target, an unlocated synapse of each kind) while it holds rows.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class CapturedInputs:
         self._rows = np.full(0, -1, dtype=np.int64)  # NetCon number -> row
         self._synapses = h.List()
         self._synapse_sites = {}  # mechanism -> (group index int16, cell int32, site int32) arrays by synapse number
+        self._numbering = {}  # template -> one object of it kept alive (see the module docstring)
         self.n = 0
         self._buffers = {name: np.zeros(0, dtype=dtype) for name, dtype in self._COLUMNS.items()}  # grown by a quarter
         for name, buffer in self._buffers.items():
@@ -68,6 +71,7 @@ class CapturedInputs:
         or None, ``relays`` a source id or None, ``synapses`` the user's synapse or None."""
         if not names:
             return
+        self._hold_numbering("NetCon")
         numbers = np.array([netcon_number(name) for name in names], dtype=np.int64)
         rows = np.arange(self.n, self.n + len(names))
         if numbers.max() >= len(self._rows):
@@ -111,6 +115,7 @@ class CapturedInputs:
             by_mechanism.setdefault(name[: name.index("[")], []).append((netcon_number(name), cell, site))
         index = self._group_index(group)
         for mechanism, rows in by_mechanism.items():
+            self._hold_numbering(mechanism)
             numbers, cells, sites = (np.array(column, dtype=np.int64) for column in zip(*rows))
             columns = self._synapse_sites.get(mechanism) or tuple(np.zeros(0, dtype) for dtype in _SITE_DTYPES)
             if numbers.max() >= len(columns[0]):
@@ -119,6 +124,11 @@ class CapturedInputs:
             for column, values in zip(columns, (index, cells, sites)):
                 column[numbers] = values
             self._synapse_sites[mechanism] = columns
+
+    def _hold_numbering(self, template: str) -> None:
+        """Keep one object of ``template`` alive, so that hoc does not number new ones from 0 again."""
+        if template not in self._numbering:
+            self._numbering[template] = h.NetCon(None, None) if template == "NetCon" else getattr(h, template)()
 
     def synapse_site(self, synapse):
         """(TypeGroup, cell index, site or -1) of a swapped cell's synapse, or None for any other object."""

@@ -10,7 +10,6 @@ and the fix.
 from __future__ import annotations
 
 import gc
-from array import array
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -40,6 +39,11 @@ __all__ = [
     "describe_netcon",
     "netcon_source",
     "all_objects",
+    "scan_netcons",
+    "NetConScan",
+    "object_ids",
+    "synapse_kind",
+    "SOURCE_SECTION",
     "gc_paused",
     "segment_index",
     "remote_source_gid",
@@ -90,28 +94,27 @@ def all_objects(template: str) -> list:
 # source exists (valid(), or a point-process or membrane-potential source: a target-less NetCon is
 # not valid()); NEURON aborts reading the delay of a NetCon whose source was freed.
 _SCAN_HOC = """
-proc neuron_ann_scan_netcons_() { local i, n, ok  localobj nc
+proc neuron_ann_scan_netcons_() { local i, n, ok, kind  localobj nc, pre
     n = $o1.count()
-    $o2.resize(n)  $o3.resize(n)  $o4.resize(n)  $o5.resize(n)  $o6.resize(n)
+    $o2.resize(n)  $o3.resize(n)  $o4.resize(n)  $o5.resize(n)  $o6.resize(n)  $o7.resize(n)
     for i = 0, n - 1 {
         nc = $o1.o(i)
         $o2.x[i] = object_id(nc, 1)
         $o3.x[i] = object_id(nc.syn())
-        ok = nc.valid()
-        if (!ok) {
-            if (object_id(nc.pre()) != 0) {
-                ok = 1
+        pre = nc.pre()
+        if (object_id(pre) != 0) {
+            kind = 1 + pre.has_loc()
+        } else {
+            kind = nc.preloc()
+            if (kind != -1) {
+                pop_section()
+                kind = 3
             } else {
-                ok = nc.preloc()
-                if (ok != -1) {
-                    pop_section()
-                    ok = 1
-                } else {
-                    ok = 0
-                }
+                kind = 0
             }
         }
-        if (ok) {
+        $o7.x[i] = kind
+        if (kind != 0 || nc.valid()) {
             $o4.x[i] = nc.delay  $o5.x[i] = nc.weight  $o6.x[i] = nc.threshold
         } else {
             $o4.x[i] = -1  $o5.x[i] = 0  $o6.x[i] = 0
@@ -120,12 +123,18 @@ proc neuron_ann_scan_netcons_() { local i, n, ok  localobj nc
 }
 """
 
+#: NetConScan.sources: no source here (none, freed, or a gid of another rank), an artificial cell
+#: (a point process without a location: NetStim, VecStim, IntFire), a located point process, a
+#: membrane potential
+SOURCE_NONE, SOURCE_ARTIFICIAL, SOURCE_POINT_PROCESS, SOURCE_SECTION = 0, 1, 2, 3
+
 
 @dataclass
 class NetConScan:
     """Every NetCon at one moment, in ``netcons`` (a hoc List, creation order), and per NetCon in
-    that order: its number (``NetCon[12]``: 12), target's ``object_id`` (0: none), and its delay,
-    ``weight[0]`` and threshold (delay -1 where its source was freed: nothing is read there)."""
+    that order: its number (``NetCon[12]``: 12), target's ``object_id`` (0: none), delay,
+    ``weight[0]`` and threshold (delay -1 where its source was freed: nothing is read there), and
+    the kind of its source (``SOURCE_*``)."""
 
     netcons: object
     numbers: np.ndarray
@@ -133,19 +142,29 @@ class NetConScan:
     delays: np.ndarray
     weights: np.ndarray
     thresholds: np.ndarray
-    vectors: list  # the hoc Vectors the last four arrays are views of (a million NetCons: 8 MB each)
+    sources: np.ndarray
+    vectors: list  # the hoc Vectors the arrays are views of (a million NetCons: 8 MB each)
+
+    def objects(self, positions) -> list:
+        """The NetCons at these positions (iterating the List for many: List.o(i) costs more each)."""
+        positions = [int(i) for i in positions]
+        if len(positions) > 1000:
+            every = list(self.netcons)
+            return [every[i] for i in positions]
+        return [self.netcons.o(i) for i in positions]
 
 
 def scan_netcons() -> NetConScan:
-    """Read every NetCon's number, target, delay, weight and threshold in one hoc loop."""
+    """Read every NetCon's number, target, delay, weight, threshold and source kind in one hoc loop."""
     if not hasattr(h, "neuron_ann_scan_netcons_"):
         h(_SCAN_HOC)
-    vectors = [h.Vector() for _ in range(5)]
+    vectors = [h.Vector() for _ in range(6)]
     with gc_paused():  # List(template) is a live view: nothing may be freed while it is read
         netcons = h.List("NetCon")
         h.neuron_ann_scan_netcons_(netcons, *vectors)
     numbers = vectors[0].as_numpy().astype(np.int64)
-    return NetConScan(netcons, numbers, *(v.as_numpy() for v in vectors[1:]), vectors=vectors[1:])
+    return NetConScan(netcons, numbers, *(v.as_numpy() for v in vectors[1:5]), vectors[5].as_numpy().astype(np.int8),
+                      vectors=vectors[1:])
 
 
 def object_ids(objects) -> np.ndarray:
@@ -543,80 +562,92 @@ def make_plan(cells, candidates, type_of, bundle_for, swapped_somas=()) -> Plan:
             section_owner[sec] = (group, index)
 
     mt = h.MechanismType(1)
+    # the point processes of the cells to swap, section by section, and by object_id
+    located = []  # (section, group, cell index, segment, its point processes in creation order)
+    by_id = {}
+    for sec, (group, index) in section_owner.items():
+        for seg in sec:
+            pps = sorted(seg.point_processes(), key=_creation_order)
+            if pps:
+                located.append((sec, group, index, seg, pps))
+                by_id.update((h.object_id(pp), pp) for pp in pps)
+    # one pass over every NetCon in hoc (cells are added to a swap in batches, and each batch's
+    # plan looks at every NetCon of the network again); then NEURON is asked only about the NetCons
+    # onto these point processes and those whose source is a membrane potential or a located point process
+    scan = scan_netcons()
     targeted = {}
+    onto = np.flatnonzero(np.isin(scan.targets, np.fromiter(by_id, dtype=np.float64, count=len(by_id))))
+    for i, nc in zip(onto.tolist(), scan.objects(onto)):
+        target = by_id[float(scan.targets[i])]
+        if not nc.valid():
+            raise SwapError(
+                f"{nc.hname()} targets {target.hname()} on a cell to be swapped, but its source object was freed: "
+                "NEURON can neither retarget it nor run with it once the synapse's section is deleted. "
+                f"Drop every reference to {nc.hname()} (e.g. 'del nc') before swap_to_ann()."
+            )
+        targeted.setdefault(target, []).append(nc)
     sourced = []  # (NetCon, its source segment, or None and its source point process) for sources on the cells to swap
-    numbers, from_somas = array("q"), bytearray()  # Plan.sources (a million NetCons: 9 MB, not 45 in lists)
-    # one pass over every NetCon, as few NEURON calls per NetCon as can tell (cells are added to
-    # a swap in batches, and each batch's plan looks at every NetCon of the network again)
-    for nc in all_objects("NetCon"):
-        target = nc.syn()
-        if target is not None and target.has_loc():
-            seg = target.get_segment()
-            if seg.sec in section_owner:
-                if not nc.valid():
-                    raise SwapError(
-                        f"{nc.hname()} targets {target.hname()} on a cell to be swapped, but its source object was freed: "
-                        "NEURON can neither retarget it nor run with it once the synapse's section is deleted. "
-                        f"Drop every reference to {nc.hname()} (e.g. 'del nc') before swap_to_ann()."
-                    )
-                targeted.setdefault(target, []).append(nc)
+    from_somas = np.zeros(len(scan.numbers), dtype=bool)  # Plan.sources
+    sectioned = np.flatnonzero(scan.sources == SOURCE_SECTION)
+    for i, nc in zip(sectioned.tolist(), scan.objects(sectioned)):
         seg = nc.preseg()
-        numbers.append(int(nc.hname()[7:-1]))  # "NetCon[12]"
-        from_somas.append(seg is not None and (seg.sec in section_owner or seg.sec in swapped_somas))  # bool: 0 or 1
-        if seg is not None:
-            if seg.sec in section_owner:
-                sourced.append((nc, seg, None))
-            continue
+        if seg is not None and seg.sec in section_owner:
+            sourced.append((nc, seg, None))
+            from_somas[i] = True
+        elif seg is not None and seg.sec in swapped_somas:
+            from_somas[i] = True
+    for nc in scan.objects(np.flatnonzero(scan.sources == SOURCE_POINT_PROCESS)):
         pre = nc.pre()
-        if pre is not None and pre.has_loc() and pre.get_segment().sec in section_owner:
+        if pre.get_segment().sec in section_owner:
             sourced.append((nc, None, pre))
+    numbers = scan.numbers
+    del scan
     site_cache = {}
     taken = {}  # (cell, tied sites) -> synapses mapped so far
-    for sec, (group, index) in section_owner.items():
+    for sec, group, index, seg, pps in located:
         soma = group.cells[index].soma
-        for seg in sec:
-            for pp in sorted(seg.point_processes(), key=_creation_order):
-                mechanism = pp.hname().split("[")[0]
-                if pp in targeted:
-                    kind, reason = synapse_kind(pp, group.bundle)
-                    if kind is None:
-                        raise SwapError(
-                            f"synapse {pp.hname()} on {sec.name()}({seg.x:g}) of {group.cells[index].cell!r} receives "
-                            f"NetCons, but {reason}. Use the synapse kind the surrogate was trained on, or train a bundle "
-                            "with this synapse kind."
-                        )
-                    site = _nearest_site(group.cells[index].cell, sec, seg.x, kind, group.bundle, site_cache, group.type_name,
-                                         taken.setdefault((id(group), index), {}), cell_sections_of[(id(group), index)])
-                    for nc in targeted[pp]:
-                        check_input_delay(nc, nc.delay, group.bundle.dt_ms, group.type_name, floor=floor, ranks=ranks)
-                        group.inputs.append((nc, index, site, pp))
-                    group.synapses.append((pp, index, site))
-                    continue
-                mt.select(mechanism)
-                if mechanism in CURRENT_SOURCES and sec == soma:
-                    if group.bundle.current_input_index() is None:
-                        raise SwapError(
-                            f"{pp.hname()} injects current into {sec.name()}, but the {group.type_name} surrogate has no "
-                            "somatic current input; remove the current source or use a bundle trained with current input."
-                        )
-                    group.currents.append((index, pp))
-                elif mechanism.startswith("ANN"):
-                    raise SwapError(f"{group.cells[index].cell!r} is already swapped; call swap_back() first.")
-                elif mt.is_netcon_target(int(mt.selected())):
-                    # an unconnected synapse does nothing; it is kept for swap_back, and given its site in
-                    # creation order with the others, for a NetCon made onto it after the swap (swap.NetCon)
-                    kind, _ = synapse_kind(pp, group.bundle)
-                    site = -1 if kind is None else _nearest_site(
-                        group.cells[index].cell, sec, seg.x, kind, group.bundle, site_cache, group.type_name,
-                        taken.setdefault((id(group), index), {}), cell_sections_of[(id(group), index)])
-                    group.synapses.append((pp, index, site))
-                else:
-                    where = "the soma" if sec == soma else sec.name()
+        for pp in pps:
+            mechanism = pp.hname().split("[")[0]
+            if pp in targeted:
+                kind, reason = synapse_kind(pp, group.bundle)
+                if kind is None:
                     raise SwapError(
-                        f"{pp.hname()} on {sec.name()}({seg.x:g}) of {group.cells[index].cell!r} is not something the "
-                        f"{group.type_name} surrogate models (it takes synaptic events and current from "
-                        f"{', '.join(CURRENT_SOURCES)} on the soma, not a {mechanism} on {where}); remove it before swap_to_ann()."
+                        f"synapse {pp.hname()} on {sec.name()}({seg.x:g}) of {group.cells[index].cell!r} receives "
+                        f"NetCons, but {reason}. Use the synapse kind the surrogate was trained on, or train a bundle "
+                        "with this synapse kind."
                     )
+                site = _nearest_site(group.cells[index].cell, sec, seg.x, kind, group.bundle, site_cache, group.type_name,
+                                     taken.setdefault((id(group), index), {}), cell_sections_of[(id(group), index)])
+                for nc in targeted[pp]:
+                    check_input_delay(nc, nc.delay, group.bundle.dt_ms, group.type_name, floor=floor, ranks=ranks)
+                    group.inputs.append((nc, index, site, pp))
+                group.synapses.append((pp, index, site))
+                continue
+            mt.select(mechanism)
+            if mechanism in CURRENT_SOURCES and sec == soma:
+                if group.bundle.current_input_index() is None:
+                    raise SwapError(
+                        f"{pp.hname()} injects current into {sec.name()}, but the {group.type_name} surrogate has no "
+                        "somatic current input; remove the current source or use a bundle trained with current input."
+                    )
+                group.currents.append((index, pp))
+            elif mechanism.startswith("ANN"):
+                raise SwapError(f"{group.cells[index].cell!r} is already swapped; call swap_back() first.")
+            elif mt.is_netcon_target(int(mt.selected())):
+                # an unconnected synapse does nothing; it is kept for swap_back, and given its site in
+                # creation order with the others, for a NetCon made onto it after the swap (swap.NetCon)
+                kind, _ = synapse_kind(pp, group.bundle)
+                site = -1 if kind is None else _nearest_site(
+                    group.cells[index].cell, sec, seg.x, kind, group.bundle, site_cache, group.type_name,
+                    taken.setdefault((id(group), index), {}), cell_sections_of[(id(group), index)])
+                group.synapses.append((pp, index, site))
+            else:
+                where = "the soma" if sec == soma else sec.name()
+                raise SwapError(
+                    f"{pp.hname()} on {sec.name()}({seg.x:g}) of {group.cells[index].cell!r} is not something the "
+                    f"{group.type_name} surrogate models (it takes synaptic events and current from "
+                    f"{', '.join(CURRENT_SOURCES)} on the soma, not a {mechanism} on {where}); remove it before swap_to_ann()."
+                )
     group_index = {id(g): i for i, g in enumerate(groups.values())}
     from_soma = {}
     for nc, seg, pre in sourced:
@@ -634,5 +665,4 @@ def make_plan(cells, candidates, type_of, bundle_for, swapped_somas=()) -> Plan:
                 "cell, which the surrogate does not model; use the soma's voltage (soma(0.5)._ref_v) as the spike source."
             )
     return Plan(groups=list(groups.values()), section_owner=section_owner, from_soma=from_soma,
-                sources=(np.frombuffer(numbers, dtype=np.int64) if numbers else np.zeros(0, dtype=np.int64),
-                         np.frombuffer(from_somas, dtype=bool) if from_somas else np.zeros(0, dtype=bool)))
+                sources=(numbers, from_somas))

@@ -17,6 +17,7 @@ from .morphology import inserted_mechanisms, point_process_params, quiet_ions, r
 from .plan import (
     CURRENT_SOURCES,
     SHIFT_MARK_MS,
+    SOURCE_SECTION,
     NEURON_MINDELAY_SLACK_MS,
     SECTION_READOUTS,
     all_objects,
@@ -320,13 +321,14 @@ class SwapHandle:
         known = numbers < len(from_soma.flags)
         flag[known] = np.frombuffer(from_soma.flags, dtype=np.uint8)[numbers[known]]
         unknown = np.flatnonzero(flag == _SomaSources.UNKNOWN)
-        new_netcons = list(scan.netcons) if len(unknown) > 1000 else None  # iterating: faster than List.o(i) for many
-        for i in unknown.tolist():
-            seg = (new_netcons[i] if new_netcons is not None else scan.netcons.o(i)).preseg()
-            mine = seg is not None and seg.sec in somas
-            from_soma.set(int(numbers[i]), mine)
-            flag[i] = _SomaSources.YES if mine else _SomaSources.NO
-        del new_netcons
+        from_soma.mark_all(numbers[unknown], np.zeros(len(unknown), dtype=bool))
+        flag[unknown] = _SomaSources.NO
+        sectioned = unknown[scan.sources[unknown] == SOURCE_SECTION]  # only these can come from a soma
+        for i, nc in zip(sectioned.tolist(), scan.objects(sectioned)):
+            seg = nc.preseg()
+            if seg is not None and seg.sec in somas:
+                from_soma.set(int(numbers[i]), True)
+                flag[i] = _SomaSources.YES
         thresholds = scan.thresholds[(flag == _SomaSources.YES) & safe].tolist()
         capture_ids, lost_ids = self._target_ids()
         lost = np.flatnonzero(np.isin(targets, lost_ids))
@@ -983,6 +985,8 @@ def _reset_for_tests() -> None:
     if _active is not None:
         for g in _active.groups:
             g.release()
+        _active._captures = {}
+        _active._inputs.release()  # now, not by the cyclic garbage collector: it holds point processes
         _active._fih = None
         _active._check_handler = None
     _active = None
