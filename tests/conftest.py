@@ -40,3 +40,11 @@ def _reset(h):
     h.celsius = 6.3
     h.tstop = 5
     h.t = 0
+
+
+@pytest.fixture(scope="session")
+def ball_path(tmp_path_factory):
+    """A tiny exact BallHH bundle (tests/tiny_bundles.py) that fires when a step's input reaches 0.3."""
+    import tiny_bundles as tb
+
+    return tb.ballhh_bundle(tmp_path_factory.mktemp("b") / "ball.onnx", threshold=0.3)

@@ -24,19 +24,8 @@ DT_MS = 1.0
 
 
 @pytest.fixture(scope="module")
-def ball_path(tmp_path_factory):
-    return tb.ballhh_bundle(tmp_path_factory.mktemp("b") / "ball.onnx", threshold=0.3)
-
-
-@pytest.fixture(scope="module")
 def pv_path(tmp_path_factory):
     return tb.pvbasket_bundle(tmp_path_factory.mktemp("p") / "pv.onnx", threshold=0.3)
-
-
-def _stim(start, interval=2.0, number=5):
-    stim = h.NetStim()
-    stim.start, stim.interval, stim.number, stim.noise = start, interval, number, 0
-    return stim
 
 
 def _detector(cell, threshold=-20.0):
@@ -66,7 +55,7 @@ def _expected_spikes(arrivals, weights, threshold, tstop, dt=DT_MS, offset=None)
 
 def test_spikes_reach_targets_at_spike_time_plus_delay(ball_path):
     cells = [BallHH(gid=i) for i in range(2)]
-    stim = _stim(0.3)
+    stim = tb.netstim(0.3)
     syn = cells[0].add_synapse("exc", cells[0].soma)
     nc_in = h.NetCon(stim, syn)
     nc_in.weight[0], nc_in.delay = 0.5, 1.0
@@ -108,7 +97,7 @@ def test_weights_delays_and_active_after_swap(ball_path):
     cell = BallHH()
     syn_a = cell.add_synapse("exc", cell.soma)
     syn_b = cell.add_synapse("exc", cell.soma, 0.2)  # many synapses per site
-    stim = _stim(0.5, interval=3.0, number=3)
+    stim = tb.netstim(0.5, interval=3.0, number=3)
     nc_a = h.NetCon(stim, syn_a)
     nc_b = h.NetCon(stim, syn_b)
     nc_a.delay = nc_b.delay = 1.0
@@ -146,7 +135,7 @@ def test_weights_delays_and_active_after_swap(ball_path):
 def test_soma_voltage_follows_surrogate_linearly(ball_path):
     cell = BallHH()
     syn = cell.add_synapse("exc", cell.soma)
-    stim = _stim(0.2, number=1)
+    stim = tb.netstim(0.2, number=1)
     nc = h.NetCon(stim, syn)
     nc.weight[0], nc.delay = 0.1, 1.0
     vrec = h.Vector().record(cell.soma(0.5)._ref_v)
@@ -184,7 +173,7 @@ def test_nearest_site_mapping_and_kinds(pv_path, tmp_path):
     syn_a = cell.add_synapse("exc", cell.dend[0], 0.1)
     syn_b = cell.add_synapse("exc", cell.dend[1], 0.6)
     syn_c = cell.add_synapse("inh", cell.dend[3], 0.9)
-    stim = _stim(0.5, number=1)
+    stim = tb.netstim(0.5, number=1)
     ncs = [h.NetCon(stim, s) for s in (syn_a, syn_b, syn_c)]
     for nc, w in zip(ncs, (0.01, 0.02, 0.04)):
         nc.weight[0], nc.delay = w, 1.0
@@ -223,7 +212,7 @@ def test_cells_argument_and_hybrid(ball_path):
 
 def _small_network(ball_path):
     cells = [BallHH(gid=i) for i in range(3)]
-    stim = _stim(0.3, interval=1.7, number=6)
+    stim = tb.netstim(0.3, interval=1.7, number=6)
     first = cells[0].add_synapse("exc", cells[0].soma)
     nc = h.NetCon(stim, first)
     nc.weight[0], nc.delay = 0.5, 1.0
@@ -268,7 +257,7 @@ def test_run_loop_drivers(ball_path, driver):
 def test_context_manager_and_swap_back(pv_path):
     cell = PVBasket()
     syn = cell.add_synapse("exc", cell.dend[0], 0.5)
-    stim = _stim(1.0, interval=5, number=4)
+    stim = tb.netstim(1.0, interval=5, number=4)
     nc = h.NetCon(stim, syn)
     nc.weight[0], nc.delay = 0.02, 1.0
     ic = h.IClamp(cell.soma(0.5))
@@ -316,7 +305,7 @@ def test_unrestorable_swap_runs_the_same_and_refuses_swap_back(pv_path):
     for restorable in (True, False):
         cell = PVBasket()
         syn = cell.add_synapse("exc", cell.dend[0], 0.5)
-        stim = _stim(1.0, interval=5, number=4)
+        stim = tb.netstim(1.0, interval=5, number=4)
         nc = h.NetCon(stim, syn)
         nc.weight[0], nc.delay = 0.5, 1.0  # each event reaches the tiny bundle's threshold
         ic = h.IClamp(cell.soma(0.5))
@@ -397,7 +386,7 @@ def _batched_chain(ball_path, pv_path, batches, direct=False):
             cell = BallHH(gid=i) if i < 5 else PVBasket(gid=i)
             syn = cell.add_synapse("exc", cell.soma if i < 5 else cell.dend[0], 0.5)
             if i == 0:
-                stim = _stim(0.3, interval=1.7, number=6)
+                stim = tb.netstim(0.3, interval=1.7, number=6)
                 nc = h.NetCon(stim, syn)
                 nc.weight[0], nc.delay = 0.5, 1.0
                 keep.append(stim)
@@ -471,7 +460,7 @@ def test_spike_offset_output_places_spikes_on_the_neuron_grid(tmp_path, offset_m
     path = tb.ballhh_bundle(tmp_path / "off.onnx", threshold=0.3, spike_offset_ms=offset_ms)
     cell = BallHH()
     syn = cell.add_synapse("exc", cell.soma)
-    stim = _stim(0.3, interval=1.0, number=4)
+    stim = tb.netstim(0.3, interval=1.0, number=4)
     nc = h.NetCon(stim, syn)
     nc.weight[0], nc.delay = 0.5, 1.0
     _, spikes = _detector(cell)
@@ -501,7 +490,7 @@ def test_spike_record_and_gid_under_psolve(ball_path):
     det = h.NetCon(cell.soma(0.5)._ref_v, None, sec=cell.soma)
     det.threshold = -20
     pc.cell(7, det)
-    stim = _stim(0.3)
+    stim = tb.netstim(0.3)
     nc = h.NetCon(stim, cell.add_synapse("exc", cell.soma))
     nc.weight[0], nc.delay = 0.5, 1.0
     tvec, idvec = h.Vector(), h.Vector()
@@ -520,7 +509,7 @@ def test_soma_synapses_are_parked_and_restored(ball_path):
     syn = cell.add_synapse("exc", cell.soma)
     idle = cell.add_synapse("inh", cell.soma)  # unconnected: kept for swap_back
     idle.tau_d = 12.0
-    stim = _stim(0.3)
+    stim = tb.netstim(0.3)
     nc = h.NetCon(stim, syn)
     nc.delay = 1.0
     neuron_ann.swap_to_ann(bundles=[ball_path])
@@ -543,7 +532,7 @@ def test_netstim_with_delay_exactly_one_step_and_boundary_events(ball_path):
     sends = {"a": (1.0, 0.2), "b": (0.999, 0.2), "c": (1.5, 0.2), "d": (0.0, 0.4), "e": (3.0, 0.1), "f": (3.999999, 0.25)}
     keep = []
     for start, weight in sends.values():
-        stim = _stim(start, number=1)
+        stim = tb.netstim(start, number=1)
         nc = h.NetCon(stim, syn)
         nc.delay, nc.weight[0] = DT_MS, weight
         keep += [stim, nc]
@@ -568,7 +557,7 @@ def test_swapped_to_swapped_chain_with_delay_exactly_one_step(tmp_path, offset_m
     options = {} if offset_ms is None else {"spike_offset_ms": offset_ms}
     path = tb.ballhh_bundle(tmp_path / "chain.onnx", threshold=0.3, **options)
     cells = [BallHH(gid=i) for i in range(3)]
-    stim = _stim(0.3, interval=2.6, number=4)
+    stim = tb.netstim(0.3, interval=2.6, number=4)
     nc_in = h.NetCon(stim, cells[0].add_synapse("exc", cells[0].soma))
     nc_in.weight[0], nc_in.delay = 0.5, 1.0
     links = []
@@ -602,7 +591,7 @@ def test_gid_connect_with_delay_exactly_one_step_under_psolve(ball_path, direct)
         det = h.NetCon(cell.soma(0.5)._ref_v, None, sec=cell.soma)
         det.threshold = -20
         pc.cell(gid, det)
-    stim = _stim(0.3, interval=3.0, number=3)
+    stim = tb.netstim(0.3, interval=3.0, number=3)
     nc = h.NetCon(stim, cells[0].add_synapse("exc", cells[0].soma))
     nc.weight[0], nc.delay = 0.5, 1.0
     link = pc.gid_connect(0, cells[1].add_synapse("exc", cells[1].soma))
@@ -626,7 +615,7 @@ def test_gid_connect_with_delay_exactly_one_step_under_psolve(ball_path, direct)
 
 def test_delay_set_while_swapped_is_taken_up_at_finitialize_and_kept_by_swap_back(ball_path):
     cell = BallHH()
-    stim = _stim(0.3, number=1)
+    stim = tb.netstim(0.3, number=1)
     nc = h.NetCon(stim, cell.add_synapse("exc", cell.soma))
     nc.weight[0], nc.delay = 0.5, 1.0
     handle = neuron_ann.swap_to_ann(bundles=[ball_path])
@@ -653,7 +642,7 @@ def test_bridge_set_delay_takes_effect_at_once(ball_path):
     """During a run, nc.delay = d on a captured NetCon lands its events a step late until the next
     finitialize (the README's known gap); neuron_ann.bridge.set_delay(nc, d) takes effect at once."""
     cell = BallHH()
-    stim = _stim(0.3, interval=3.0, number=4)  # 0.3, 3.3, 6.3, 9.3
+    stim = tb.netstim(0.3, interval=3.0, number=4)  # 0.3, 3.3, 6.3, 9.3
     nc = h.NetCon(stim, cell.add_synapse("exc", cell.soma))
     nc.weight[0], nc.delay = 0.5, 1.0
     handle = neuron_ann.swap_to_ann(bundles=[ball_path])
@@ -696,7 +685,7 @@ def test_bridge_event_delivers_at_its_time(ball_path, direct):
     syn = cell.add_synapse("exc", cell.soma)
     nc = h.NetCon(None, syn)  # no source: NEURON keeps it even under direct delivery
     nc.weight[0], nc.delay = 0.5, 1.0
-    stim = _stim(50.0, number=1)
+    stim = tb.netstim(50.0, number=1)
     routed = h.NetCon(stim, syn)
     routed.weight[0], routed.delay = 0.5, 1.0
     art = h.IntFire1()
@@ -728,7 +717,7 @@ def test_bridge_event_delivers_at_its_time(ball_path, direct):
 def test_freed_captured_netcon_stops_delivering(ball_path):
     """The handle does not keep a captured NetCon alive: deleting it while swapped removes the connection."""
     cell = BallHH()
-    stim = _stim(0.3, number=1)
+    stim = tb.netstim(0.3, number=1)
     syn = cell.add_synapse("exc", cell.soma)
     nc = h.NetCon(stim, syn)
     nc.weight[0], nc.delay = 0.5, 1.0
@@ -744,7 +733,7 @@ def test_captured_netcon_whose_source_is_freed_stops_delivering(ball_path):
     """Freeing a captured NetCon's NetStim while swapped: as in NEURON, the NetCon delivers nothing
     (NEURON raises "source is missing" when its delay is read, so the bridge must not read it)."""
     cell = BallHH()
-    stims = [_stim(0.3, interval=2.0, number=3), _stim(0.3, interval=2.0, number=3)]
+    stims = [tb.netstim(0.3, interval=2.0, number=3), tb.netstim(0.3, interval=2.0, number=3)]
     syns = [cell.add_synapse("exc", cell.soma) for _ in stims]
     ncs = [h.NetCon(stim, syn) for stim, syn in zip(stims, syns)]
     for nc in ncs:
@@ -766,7 +755,7 @@ def test_detector_made_after_swap_and_threshold_raised_later_see_every_spike(bal
     """Thresholds of NetCons from swapped somas are read at every h.finitialize, for NetCons made
     after the swap and for ones whose threshold changed since the last finitialize."""
     cell = BallHH()
-    stim = _stim(0.3)
+    stim = tb.netstim(0.3)
     nc = h.NetCon(stim, cell.add_synapse("exc", cell.soma))
     nc.weight[0], nc.delay = 0.5, 1.0
     handle = neuron_ann.swap_to_ann(bundles=[ball_path])

@@ -20,17 +20,6 @@ import tiny_bundles as tb
 DT_MS = 1.0
 
 
-@pytest.fixture(scope="module")
-def ball_path(tmp_path_factory):
-    return tb.ballhh_bundle(tmp_path_factory.mktemp("b") / "ball.onnx", threshold=0.3)
-
-
-def _stim(start, interval=2.0, number=5):
-    stim = h.NetStim()
-    stim.start, stim.interval, stim.number, stim.noise = start, interval, number, 0
-    return stim
-
-
 def _backward_chain(ball_path, batches, direct=False):
     """BallHH cells 0..4, a NetStim into cell 4 and links i+1 -> i (each onto a cell built earlier),
     built and swapped in ``batches`` (cell counts; [5]: built whole, swapped once). Every link is made
@@ -46,7 +35,7 @@ def _backward_chain(ball_path, batches, direct=False):
             src = cells[i + 1].soma
             links.append(neuron_ann.NetCon(src(0.5)._ref_v, syns[i], -20, 1.0 + 0.25 * i, 0.35, sec=src))
         neuron_ann.swap_to_ann(cells=cells[first:], bundles=[ball_path], direct_delivery=direct)
-    stim = _stim(0.3, interval=2.7, number=4)
+    stim = tb.netstim(0.3, interval=2.7, number=4)
     drive = neuron_ann.NetCon(stim, syns[4], 0, 1.0, 0.5)  # cell 4 is swapped by now
     detectors = []
     for cell in cells:
@@ -99,7 +88,7 @@ def test_weight_and_active_of_a_later_netcon_honoured(ball_path):
     cell = BallHH()
     syn = cell.add_synapse("exc", cell.soma)
     neuron_ann.swap_to_ann(bundles=[ball_path])
-    stim = _stim(0.3, interval=3.0, number=4)
+    stim = tb.netstim(0.3, interval=3.0, number=4)
     nc = neuron_ann.NetCon(stim, syn)  # NEURON's defaults: delay 1 ms, weight 0
     det = h.NetCon(cell.soma(0.5)._ref_v, None, sec=cell.soma)
     det.threshold = -20
@@ -122,7 +111,7 @@ def test_later_netcon_refusals(ball_path):
     other = h.ExpSyn(cell.soma(0.5))  # unconnected at the swap: a kind the bundle has no input for
     captured = h.NetCon(None, syn)  # for nc.event
     neuron_ann.swap_to_ann(bundles=[ball_path])
-    stim = _stim(0.3)
+    stim = tb.netstim(0.3)
     with pytest.raises(SwapError, match=r"NetCon\[\d+\] already feeds a swapped cell; make a new NetCon for AMPA_NMDA\[\d+\]"):
         neuron_ann.bridge.setpost(captured, syn)
     with pytest.raises(SwapError, match=r"NetCon\[\d+\] \(NetStim\[\d+\] -> ANNInput\[\d+\]\) has delay 0.5 ms, shorter than the "
@@ -159,7 +148,7 @@ def test_gid_connect_onto_a_swapped_cell(ball_path):
             det = h.NetCon(cell.soma(0.5)._ref_v, None, sec=cell.soma)
             det.threshold = -20
             pc.cell(gid, det)
-        stim = _stim(0.3, interval=3.0, number=3)
+        stim = tb.netstim(0.3, interval=3.0, number=3)
         nc = h.NetCon(stim, cells[0].add_synapse("exc", cells[0].soma))
         nc.weight[0], nc.delay = 0.5, 1.0
         syn = cells[1].add_synapse("exc", cells[1].soma)
@@ -194,7 +183,7 @@ def test_later_netcons_delivered_directly(ball_path):
         cells = [BallHH(gid=i) for i in range(2)]
         syns = [cell.add_synapse("exc", cell.soma) for cell in cells]
         handle = neuron_ann.swap_to_ann(bundles=[ball_path], direct_delivery=direct)
-        stim = _stim(0.3, interval=3.0, number=3)
+        stim = tb.netstim(0.3, interval=3.0, number=3)
         drive = neuron_ann.NetCon(stim, syns[0], 0, 1.0, 0.5)
         link = neuron_ann.NetCon(cells[0].soma(0.5)._ref_v, syns[1], -20, 2.25, 0.5, sec=cells[0].soma)
         assert (drive.syn() is None, link.syn() is None) == (direct, direct)
@@ -225,7 +214,7 @@ def test_netcon_made_during_a_run_delivers_at_once(ball_path, direct):
     det.threshold = -20
     vec = h.Vector()
     det.record(vec)
-    stim = _stim(4.3, interval=3.0, number=2)  # made before finitialize, which starts it
+    stim = tb.netstim(4.3, interval=3.0, number=2)  # made before finitialize, which starts it
     h.finitialize(-65)
     h.continuerun(3)
     nc = neuron_ann.NetCon(stim, syn, 0, 1.0, 0.5)
@@ -241,7 +230,7 @@ def test_netcon_numbers_are_not_reused_while_swapped(ball_path):
     keeps one NetCon of its own, so the new one gets a new number and is no input."""
     cell = BallHH()
     syn = cell.add_synapse("exc", cell.soma)
-    stim = _stim(0.3, interval=3.0, number=3)
+    stim = tb.netstim(0.3, interval=3.0, number=3)
     drive = h.NetCon(stim, syn)
     drive.weight[0], drive.delay = 0.5, 1.0
     first = drive.hname()

@@ -10,11 +10,6 @@ from neuron_ann.errors import BundleError, SwapError
 import tiny_bundles as tb
 
 
-@pytest.fixture(scope="module")
-def ball_path(tmp_path_factory):
-    return tb.ballhh_bundle(tmp_path_factory.mktemp("b") / "ball.onnx", threshold=0.3)
-
-
 def _driven_ballhh():
     """A BallHH with one excitatory soma synapse driven by a NetStim (delay still to set)."""
     cell = BallHH()

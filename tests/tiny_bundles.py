@@ -22,7 +22,7 @@ import numpy as np
 from neuron_ann import bundle as bundle_module
 from neuron_ann import celltools
 
-__all__ = ["synapse_kind_params", "make_bundle", "ballhh_bundle", "pvbasket_bundle"]
+__all__ = ["synapse_kind_params", "make_bundle", "ballhh_bundle", "pvbasket_bundle", "netstim"]
 
 
 def synapse_kind_params(mechanism: str) -> dict:
@@ -197,3 +197,12 @@ def pvbasket_bundle(path, **options):
         return make_bundle(path, cell, sites, synapse_kinds=options.pop("synapse_kinds", kinds), **options)
     finally:
         del cell
+
+
+def netstim(start: float, interval: float = 2.0, number: int = 5):
+    """A regular NetStim (no noise): ``number`` events from ``start`` every ``interval`` ms."""
+    from neuron import h
+
+    stim = h.NetStim()
+    stim.start, stim.interval, stim.number, stim.noise = start, interval, number, 0
+    return stim

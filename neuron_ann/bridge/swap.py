@@ -529,7 +529,7 @@ def _park_synapses(soma, kept, record, parking) -> None:
 
 def active_swap() -> SwapHandle | None:
     """The handle of the swap in effect, or None."""
-    return _active
+    return _active if _active is not None and _active.swapped else None
 
 
 def _probe_recordings(plan, handle=None) -> list:
@@ -695,7 +695,7 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
     """
     global _active
     mechanisms.load()
-    handle = _active if _active is not None and _active.swapped else None
+    handle = active_swap()
     if handle is not None and direct_delivery != handle.direct_delivery:
         raise SwapError(
             f"a swap made with direct_delivery={handle.direct_delivery} is in effect, and this call adds cells to it "
@@ -868,12 +868,13 @@ def NetCon(source, target, *args, **kwargs):
         SwapError: the synapse is of a kind the surrogate has no input for, or the delay is shorter
             than its step.
     """
-    where = _active._input_target(target) if _active is not None and _active.swapped else None
+    handle = active_swap()
+    where = handle._input_target(target) if handle is not None else None
     if where is None:
         return h.NetCon(source, target, *args, **kwargs)
     g, cell, site = where
     nc = h.NetCon(source, g.capture(cell, site), *args, **kwargs)
-    _active._add_input(nc, target, g, cell, site, delay_given=len(args) >= 2)
+    handle._add_input(nc, target, g, cell, site, delay_given=len(args) >= 2)
     return nc
 
 
@@ -884,12 +885,13 @@ def gid_connect(gid: int, target):
     short for the spike exchange between ranks) left to the next ``h.finitialize``, which takes
     up the delay set by then or refuses it."""
     pc = h.ParallelContext()
-    where = _active._input_target(target) if _active is not None and _active.swapped else None
+    handle = active_swap()
+    where = handle._input_target(target) if handle is not None else None
     if where is None:
         return pc.gid_connect(gid, target)
     g, cell, site = where
     nc = pc.gid_connect(gid, g.capture(cell, site))
-    _active._add_input(nc, target, g, cell, site, delay_given=False)
+    handle._add_input(nc, target, g, cell, site, delay_given=False)
     return nc
 
 
@@ -904,23 +906,18 @@ def event(nc, t: float) -> None:
     Raises:
         SwapError: ``t`` too soon, or ``nc`` is delivered by the runtime (``direct_delivery=True``).
     """
-    row = _active._inputs.row(nc.hname()) if _active is not None and _active.swapped else -1
-    if row < 0:
+    found = _queued_input(nc, "takes events only from its source; drive the synapse from a NetStim or VecStim "
+                               "through a NetCon, or swap without direct delivery")
+    if found is None:
         nc.event(t)
         return
-    inputs = _active._inputs
-    g = inputs.group_of(row)
-    if nc.syn() is None:
-        raise SwapError(
-            f"{inputs.label(row, nc)} is delivered by the runtime (swap_to_ann(direct_delivery=True)), which takes "
-            "events only from its source; drive the synapse from a NetStim or VecStim through a NetCon, or swap without "
-            "direct delivery."
-        )
-    early = float(t) - g.dt_ms + SHIFT_MARK_MS
+    inputs, row = found
+    dt_ms = inputs.group_of(row).dt_ms
+    early = float(t) - dt_ms + SHIFT_MARK_MS
     if early < float(h.t):
         raise SwapError(
-            f"an event at t = {t:g} ms through {inputs.label(row, nc)} must be sent one exchange step ({g.dt_ms:g} ms) "
-            f"before it, and h.t is {float(h.t):g} ms; give a t of at least {float(h.t) + g.dt_ms:g} ms."
+            f"an event at t = {t:g} ms through {inputs.label(row, nc)} must be sent one exchange step ({dt_ms:g} ms) "
+            f"before it, and h.t is {float(h.t):g} ms; give a t of at least {float(h.t) + dt_ms:g} ms."
         )
     nc.event(early)
 
@@ -931,42 +928,53 @@ def set_delay(nc, delay: float) -> None:
     Such a NetCon runs one exchange step short, and NEURON tells the bridge nothing of a delay
     set on it, so ``nc.delay = d`` during a run takes effect only at the next ``h.finitialize``
     (until then its events arrive a step late). This checks ``delay`` against the step and sets
-    the shortened one at once; events sent from then on arrive at the new delay, as in NEURON.
-    Any other NetCon: ``nc.delay = delay``.
+    the shortened one at once, as ``h.finitialize``'s check would; events sent from then on
+    arrive at the new delay, as in NEURON. Any other NetCon: ``nc.delay = delay``.
 
     Raises:
         SwapError: ``delay`` shorter than the step, or, during a run under ``direct_delivery=True``,
             a NetCon the runtime delivers (it reads delays at ``h.finitialize``).
     """
-    row = _active._inputs.row(nc.hname()) if _active is not None and _active.swapped else -1
-    if row < 0 or (_active._before_run and nc.syn() is None):
-        nc.delay = delay  # not onto a swapped cell; or direct, before any run: read at the next h.finitialize
+    handle = active_swap()
+    if handle is not None and handle._before_run and nc.syn() is None:
+        nc.delay = delay  # delivered directly, before any run: read at the next h.finitialize
         return
-    inputs = _active._inputs
-    g = inputs.group_of(row)
+    found = _queued_input(nc, "reads its delay at h.finitialize; set nc.delay and call h.finitialize, or swap without "
+                               "direct delivery")
+    if found is None:
+        nc.delay = delay
+        return
+    handle._sync_delay(nc, found[1], mpi_ranks() > 1, float(delay), thread_min_delay())
+
+
+def _queued_input(nc, direct_reason: str):
+    """(CapturedInputs, row) of ``nc`` when it is an input of a swapped cell through NEURON's queue,
+    None when it is no input of a swapped cell; refused (SwapError, ``direct_reason`` after "the
+    runtime") when the runtime delivers it (direct delivery)."""
+    handle = active_swap()
+    row = handle._inputs.row(nc.hname()) if handle is not None else -1
+    if row < 0:
+        return None
     if nc.syn() is None:
-        raise SwapError(
-            f"{inputs.label(row, nc)} is delivered by the runtime (swap_to_ann(direct_delivery=True)), which reads its "
-            "delay at h.finitialize; set nc.delay and call h.finitialize, or swap without direct delivery."
-        )
-    check_input_delay(nc, float(delay), g.dt_ms, g.type_name, label=lambda: inputs.label(row, nc))
-    nc.delay = shifted_delay(delay, g.dt_ms)
-    inputs.user_delay[row], inputs.set_delay[row] = float(delay), float(nc.delay)
+        raise SwapError(f"{handle._inputs.label(row, nc)} is delivered by the runtime (swap_to_ann(direct_delivery=True)), "
+                        f"which {direct_reason}.")
+    return handle._inputs, row
 
 
 def setpost(nc, target) -> None:
     """``nc.setpost(target)`` that also retargets ``nc`` onto a synapse of an already swapped cell, taking
     it in as :func:`NetCon` does (hoc: ``ann_setpost(nc, syn)``, for NetCons made in hoc, e.g. by a
     template's ``connect2target(nil, nc)``)."""
-    where = _active._input_target(target) if _active is not None and _active.swapped else None
+    handle = active_swap()
+    where = handle._input_target(target) if handle is not None else None
     if where is None:
         nc.setpost(target) if target is not None else nc.setpost()
         return
-    if _active._inputs.row(nc.hname()) >= 0:
+    if handle._inputs.row(nc.hname()) >= 0:
         raise SwapError(f"{nc.hname()} already feeds a swapped cell; make a new NetCon for {target.hname()}, or swap_back() first.")
     g, cell, site = where
     nc.setpost(g.capture(cell, site))
-    _active._add_input(nc, target, g, cell, site, delay_given=False)
+    handle._add_input(nc, target, g, cell, site, delay_given=False)
 
 
 def swap_back() -> None:
