@@ -96,10 +96,10 @@ class SwapHandle:
         self.direct_count, self.relay_count = inputs.counts()
         self._from_soma = _SomaSources()  # whether a NetCon's source is a swapped soma (see _check)
         # what the finitialize check looks NetCons up in; it changes only when cells are added
-        self._somas, self._captures = {}, {}
+        self._somas = {}  # soma section -> (TypeGroup, cell index) of every swapped cell
+        self._captures = {}  # ANNInput -> TypeGroup
         self._id_parts = ([], [])  # object_ids of the captures and of the lost point processes, in parts
         self._ids = None  # ... joined (see _target_ids)
-        self._somas_by_cell = None  # see _soma_index
         # no h.finitialize since the last swap_to_ann: a NetCon taken in now (_add_input) may be
         # delivered directly, its route or relay made at the next finitialize
         self._before_run = True
@@ -116,7 +116,7 @@ class SwapHandle:
         are given (the last ones of each group) to what the finitialize check looks NetCons up in."""
         for g, cell_records in zip(groups, records):
             first = g.n_cells - len(cell_records)
-            self._somas.update((soma, g) for soma in g.somas[first:])
+            self._somas.update((soma, (g, first + k)) for k, soma in enumerate(g.somas[first:]))
             captures = [cap for (cell_index, _), cap in g.captures.items() if cell_index >= first]
             self._captures.update((cap, g) for cap in captures)
             self._id_parts[0].append(object_ids(captures))  # here, not at the first finitialize: 1.5 us each
@@ -143,7 +143,6 @@ class SwapHandle:
                 self.groups.append(g)
                 self._records.append(cell_records)
         self.direct_count, self.relay_count = self._inputs.counts()
-        self._somas_by_cell = None
         self._index(groups, records)
 
     # --- reporting --------------------------------------------------------------------
@@ -426,7 +425,7 @@ class SwapHandle:
         # routes and relays are made only at finitialize, and a run may go on without one
         if self.direct_delivery and self._before_run and nc.active():
             seg = nc.preseg()
-            source = self._soma_index().get(seg.sec) if seg is not None else None
+            source = self._somas.get(seg.sec) if seg is not None else None
             if source is not None and source[0].dt_ms != g.dt_ms:
                 source = None
             key = _relay_source(nc) if source is None else None
@@ -445,12 +444,6 @@ class SwapHandle:
             self._ids = None
         self.direct_count += source is not None or relay is not None  # as inputs.counts() would say, without its pass over every row
         self.relay_count += relay is not None
-
-    def _soma_index(self) -> dict:
-        """Soma section -> (TypeGroup, cell index) of every swapped cell (made when first asked, after each batch)."""
-        if self._somas_by_cell is None:
-            self._somas_by_cell = {soma: (g, i) for g in self.groups for i, soma in enumerate(g.somas)}
-        return self._somas_by_cell
 
     def _make_routes(self, rows: np.ndarray, weights: np.ndarray) -> dict:
         """Source group -> :class:`Routes` of the active direct connections between swapped cells
@@ -724,7 +717,6 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
     plan_sources = []  # (position in captured, source group index, source cell index) in the plan: completed once every group exists
     firsts = []  # per plan group: the index its first cell gets in its TypeGroup
     ion_probes = []  # (group, cell index, segment, variable): the ion variables the swap keeps but nothing computes
-    swapped_somas = None  # direct delivery when adding cells: soma -> (group, cell index) of the cells swapped before
     for gp in plan.groups:
         g = next((old for old in handle.groups if _same_bundle(old.bundle, gp.bundle)), None) if handle is not None else None
         if g is None:
@@ -744,11 +736,9 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
             swapped_source = None
             if direct_delivery and nc.active():
                 source = _direct_source(plan.from_soma.get(name), plan, gp)
-                if source is None and handle is not None:
-                    if swapped_somas is None:
-                        swapped_somas = {soma: (old, i) for old in handle.groups for i, soma in enumerate(old.somas)}
+                if source is None and handle is not None:  # from a cell of an earlier batch?
                     seg = nc.preseg()
-                    swapped_source = swapped_somas.get(seg.sec) if seg is not None else None
+                    swapped_source = handle._somas.get(seg.sec) if seg is not None else None
                     if swapped_source is not None and swapped_source[0].dt_ms != g.dt_ms:
                         swapped_source = None
                 key = _relay_source(nc) if source is None and swapped_source is None else None
