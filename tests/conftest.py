@@ -7,9 +7,15 @@ import pytest
 os.environ.setdefault("NEURON_ANN_LOG", "warning")
 
 
+#: the bridge's warning when it finds a delay set during a run (SwapHandle._take_up_delays)
+DELAY_SET_DURING_RUN = "a delay was set during the run"
+
+
 @pytest.fixture(autouse=True)
-def neuron_state():
-    """Reset NEURON's global state around each test and check nothing is left behind."""
+def neuron_state(request, caplog):
+    """Reset NEURON's global state around each test and check nothing is left behind; and that the
+    bridge saw no delay set during a run where the test set none (marker ``delay_set_during_run``):
+    a delay the bridge sets itself must never look like the user's."""
     from neuron import h
 
     import neuron_ann.mechanisms
@@ -20,6 +26,8 @@ def neuron_state():
     yield h
     _reset(h)
     assert len(list(h.allsec())) == 0, "a test left sections behind"
+    if request.node.get_closest_marker("delay_set_during_run") is None:
+        assert not [r for r in caplog.get_records("call") if DELAY_SET_DURING_RUN in r.getMessage()], "the bridge saw a delay change"
 
 
 def _reset(h):

@@ -7,6 +7,7 @@ their threshold. Every expected time below is exact to 1e-9 ms.
 """
 
 import gc
+import re
 
 import numpy as np
 import pytest
@@ -638,9 +639,47 @@ def test_delay_set_while_swapped_is_taken_up_at_finitialize_and_kept_by_swap_bac
     assert handle.user_delay(nc) == 3.0
 
 
+@pytest.mark.delay_set_during_run
+def test_delay_set_during_a_run_is_taken_up_at_its_next_event(ball_path, caplog):
+    """nc.delay = d on a captured NetCon during a run: NEURON tells nobody, so the NetCon's next event
+    arrives at its unshortened delay, one step late; its ANNInput sees that the delay is not the one
+    the bridge set (mod/ann_input.mod), and the bridge takes it up at the next exchange, with a warning.
+    A delay too short is refused there, at every exchange until it is mended."""
+    cell = BallHH()
+    stim = tb.netstim(0.3, interval=3.0, number=8)  # 0.3, 3.3, ..., 21.3
+    nc = h.NetCon(stim, cell.add_synapse("exc", cell.soma))
+    nc.weight[0], nc.delay = 0.5, 1.0
+    handle = neuron_ann.swap_to_ann(bundles=[ball_path])
+    assert len(nc.weight) == 3 and nc.weight[0] == 0.5  # the capture's own two: the NetCon's address and set delay
+    h.finitialize(-65)
+    h.continuerun(2)  # 0.3 + 1 = 1.3: spike at 1.5
+    nc.delay = 2.5
+    with caplog.at_level("WARNING", logger="neuron_ann.bridge"):
+        h.continuerun(12)
+    # 3.3 + 2.5 = 5.8 reaches the capture unshortened, taken for 6.8 (spike 6.5, a step late) and seen; from
+    # then on 6.3 + 2.5 = 8.8 and 9.3 + 2.5 = 11.8 exactly (without the take-up: spikes 9.5, 12.5)
+    assert np.allclose(handle.spike_times(cell), [1.5, 6.5, 8.5, 11.5], atol=1e-9)
+    assert handle.user_delay(nc) == 2.5 and nc.delay == pytest.approx(1.5 + SHIFT_MARK_MS, abs=1e-12)
+    warned = [r.getMessage() for r in caplog.records if "during the run" in r.getMessage()]
+    assert len(warned) == 1
+    assert re.search(r"NetCon\[\d+\] \(NetStim\[\d+\] -> AMPA_NMDA\[\d+\] of the swapped .*BallHH.*\) to 2.5 ms\), seen at "
+                     r"t = 6 ms .* one exchange step \(1 ms\) late\. neuron_ann.bridge.set_delay", warned[0])
+    nc.delay = 0.5  # 12.3 + 0.5 = 12.8 seen at the exchange at 13: refused there and at the next try, at 14
+    for stop, refused_at in ((20, 13), (25, 14)):
+        with pytest.raises(RuntimeError, match=r"NetCon\[\d+\] .* has delay 0.5 ms, shorter than .* exchange step of 1 ms"):
+            h.continuerun(stop)
+        assert h.t == pytest.approx(refused_at, abs=1e-6)
+    neuron_ann.bridge.set_delay(nc, 2.0)
+    h.continuerun(25)
+    # 12.8 taken for 13.8 (spike 13.5); then 15.3, 18.3 and 21.3 + 2.0
+    assert np.allclose(handle.spike_times(cell), [1.5, 6.5, 8.5, 11.5, 13.5, 17.5, 20.5, 23.5], atol=1e-9)
+    neuron_ann.swap_back()
+    assert nc.delay == 2.0 and len(nc.weight) == 1 and nc.weight[0] == 0.5
+
+
 def test_bridge_set_delay_takes_effect_at_once(ball_path):
-    """During a run, nc.delay = d on a captured NetCon lands its events a step late until the next
-    finitialize (the README's known gap); neuron_ann.bridge.set_delay(nc, d) takes effect at once."""
+    """During a run, nc.delay = d on a captured NetCon is seen only at that NetCon's next event, which
+    arrives a step late (test above); neuron_ann.bridge.set_delay(nc, d) takes effect at once."""
     cell = BallHH()
     stim = tb.netstim(0.3, interval=3.0, number=4)  # 0.3, 3.3, 6.3, 9.3
     nc = h.NetCon(stim, cell.add_synapse("exc", cell.soma))

@@ -29,6 +29,7 @@ from neuron import h
 from ..bundle import SPIKE_OFFSET_OUTPUT
 from ..readouts import IndicatorState
 from ..runtime import StepModel
+from .inputs import delay_alarm, new_capture
 from .plan import GroupPlan, check_dt, derived_readouts, segment_index
 from .recordings import is_ion_current, make_probe
 
@@ -102,6 +103,8 @@ class TypeGroup:
         self.routes = None  # Routes out of these cells (direct delivery), set at each finitialize
         self.pending = {}  # exchange row -> [(slots, weights)] scheduled by direct delivery
         self.relay = None  # Relay onto these cells from other sources (direct delivery), made at the swap
+        self._alarm = delay_alarm()  # set by an event of a NetCon whose delay the user changed during a run
+        self.on_alarm = None  # called when it is set (SwapHandle._take_up_delays)
         self._cvode = h.CVode()  # looked up once: h.CVode() costs about 6 us per exchange step
         self._capacity = 0
         self.add_cells(plan.cells)
@@ -179,7 +182,7 @@ class TypeGroup:
         """The ANNInput that sums events for (cell, site), created on first use."""
         key = (cell_index, site)
         if key not in self.captures:
-            cap = h.ANNInput()
+            cap = new_capture()
             h.setpointer(self._inputs_vec._ref_x[cell_index * self.n_sites + site], "acc", cap)
             self.captures[key] = cap
         return self.captures[key]
@@ -362,6 +365,8 @@ class TypeGroup:
         self.current.fill(0.0)
         self._advance(t_k)
         self._cvode.event(t_k + self.dt_ms - EXCHANGE_EPS_MS, self._exchange_event)
+        if self._alarm[0] and self.on_alarm is not None:  # after scheduling the next exchange: it may refuse the delay
+            self.on_alarm()
         self.bridge_seconds += (time.perf_counter() - t0) - (self.model.ort_seconds - ort0)
 
     def _advance(self, t_k: float) -> None:
@@ -418,6 +423,7 @@ class TypeGroup:
         """Drop every NMODL object now (never leave them to the cyclic garbage collector)."""
         self.running = False
         self.routes = None
+        self.on_alarm = None
         if self.relay is not None:
             self.relay.release()
             self.relay = None

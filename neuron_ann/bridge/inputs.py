@@ -18,7 +18,9 @@ from neuron import h
 
 from .plan import netcon_source
 
-__all__ = ["CapturedInputs", "netcon_number"]
+__all__ = ["CapturedInputs", "netcon_number", "onto_capture", "retarget", "stamp", "new_capture", "delay_alarm"]
+
+_alarm = None  # (hoc Vector, its numpy view): the ANNInputs' alarm, made with the first capture, kept for the process's life
 
 
 def netcon_number(name: str) -> int:
@@ -34,6 +36,53 @@ def _grown(size: int, needed: int, added: int) -> int:
     for many at once (a swap's batch), else a quarter more, so that rows added one by one (NetCons
     made after the swap) cost amortised O(1)."""
     return needed if added > 1024 else max(needed, size + size // 4 + 1024)
+
+
+def new_capture():
+    """A new ``ANNInput``; the first one of the process also points every ANNInput's alarm at
+    :func:`delay_alarm`'s array (mod/ann_input.mod)."""
+    global _alarm
+    cap = h.ANNInput()
+    if _alarm is None:
+        vec = h.Vector(1)
+        _alarm = (vec, vec.as_numpy())
+        cap.alarm_to(vec)
+    return cap
+
+
+def delay_alarm() -> np.ndarray:
+    """One element, set to 1 by an event through a captured NetCon whose delay is no longer the one
+    the bridge set (stamped by :func:`stamp`): the user set it during a run. The bridge clears it."""
+    if _alarm is None:
+        new_capture()
+    return _alarm[1]
+
+
+def onto_capture(nc, capture) -> None:
+    """``nc.setpost(capture)`` (an ANNInput) keeping ``nc.weight[0]`` (see :func:`retarget`), and the
+    capture's stamp: ``nc``'s address and delay (mod/ann_input.mod), so the delay must be set first."""
+    weight = nc.weight[0]
+    nc.setpost(capture)
+    nc.weight[0] = weight
+    capture.stamp(nc)
+
+
+def stamp(nc) -> None:
+    """Stamp ``nc`` (onto a capture) with the delay it has now, after the bridge set it (mod/ann_input.mod)."""
+    nc.syn().stamp(nc)
+
+
+def retarget(nc, target) -> None:
+    """``nc.setpost(target)`` (None: no target) keeping ``nc.weight[0]``, the other elements 0: NEURON 9
+    gives a NetCon a new weight vector, without copying, when the new target's NET_RECEIVE takes
+    another number of arguments (an ANNInput takes 3, a synapse usually 1), and a capture's two are
+    no synapse's."""
+    weight = nc.weight[0]
+    nc.setpost(target) if target is not None else nc.setpost()
+    weights = nc.weight
+    weights[0] = weight
+    for i in range(1, len(weights)):
+        weights[i] = 0.0
 
 
 class CapturedInputs:

@@ -11,8 +11,8 @@ from neuron import h
 from .. import celltools, mechanisms
 from ..errors import SwapError
 from . import bundles as bundle_registry
-from .group import EXCHANGE_EPS_MS, TypeGroup
-from .inputs import CapturedInputs
+from .group import EXCHANGE_EPS_MS, TypeGroup, _weak_call
+from .inputs import CapturedInputs, delay_alarm, onto_capture, retarget, stamp
 from .morphology import inserted_mechanisms, point_process_params, quiet_ions, restore_cell, save_cell
 from .plan import (
     CURRENT_SOURCES,
@@ -115,6 +115,7 @@ class SwapHandle:
         """Add the somas, captures and removed point processes of the cells of ``groups`` whose ``records``
         are given (the last ones of each group) to what the finitialize check looks NetCons up in."""
         for g, cell_records in zip(groups, records):
+            g.on_alarm = _weak_call(self._take_up_delays)
             first = g.n_cells - len(cell_records)
             self._somas.update((soma, (g, first + k)) for k, soma in enumerate(g.somas[first:]))
             captures = [cap for (cell_index, _), cap in g.captures.items() if cell_index >= first]
@@ -266,7 +267,7 @@ class SwapHandle:
             row = inputs.row(nc.hname())
             if row < 0:
                 continue
-            nc.setpost(inputs.synapse_of(row))
+            retarget(nc, inputs.synapse_of(row))
             if not nc.valid():
                 continue  # its source was freed: it delivers nothing, and NEURON refuses to read its delay
             if inputs.is_direct(row):
@@ -416,7 +417,7 @@ class SwapHandle:
             nc.delay = set_delay = shifted_delay(user, g.dt_ms)
         except SwapError:
             if delay_given:
-                nc.setpost()  # a NetCon onto a capture without a row would be refused again at h.finitialize
+                retarget(nc, None)  # a NetCon onto a capture without a row would be refused again at h.finitialize
                 raise
             set_delay = float("nan")  # no delay the bridge set: h.finitialize's check takes up (or refuses) the delay then
         capture = nc.syn()
@@ -434,7 +435,9 @@ class SwapHandle:
                     g.relay = Relay(g.dt_ms)
                 relay = g.relay.source_id(key)
             if source is not None or relay is not None:
-                nc.setpost(None)  # delivered by the runtime, its route or relay made at the next h.finitialize
+                retarget(nc, None)  # delivered by the runtime, its route or relay made at the next h.finitialize
+        if source is None and relay is None and not np.isnan(set_delay):  # through NEURON's queue, its delay set
+            stamp(nc)
         restorable = self._records[self.groups.index(g)][cell].restorable
         self._inputs.add([nc.hname()], [g], [cell], [site], [user], [set_delay], [source], [relay],
                          [synapse if restorable else None])
@@ -474,6 +477,8 @@ class SwapHandle:
             check_input_delay(nc, now, g.dt_ms, g.type_name, label=lambda: inputs.label(row, nc), floor=floor)
             nc.delay = shifted_delay(now, g.dt_ms)
             inputs.user_delay[row], inputs.set_delay[row] = now, float(nc.delay)
+            if nc.syn() is not None:  # through NEURON's queue (direct delivery: no target)
+                stamp(nc)
             return
         # unchanged, but h.dt, the ranks or the threads may have changed since the swap
         user, shifted = float(inputs.user_delay[row]), float(inputs.set_delay[row])
@@ -481,8 +486,39 @@ class SwapHandle:
         if mpi:
             check_cross_rank_delay(nc, user, shifted, g.dt_ms, g.type_name, label=lambda: inputs.label(row, nc))
 
+    def _take_up_delays(self) -> None:
+        """At an exchange after mod/ann_input.mod's alarm: an event came through a captured NetCon whose
+        delay is no longer the one the bridge set, so the user set it during the run (plain ``nc.delay =
+        d``; NEURON tells nobody). Take up every such delay now, as ``h.finitialize``'s check would (a
+        delay too short is refused, and refused again at each exchange until it is mended), and warn:
+        that NetCon's events sent between the change and now arrived one exchange step late."""
+        inputs = self._inputs
+        scan = scan_netcons()
+        capture_ids, _ = self._target_ids()
+        positions = np.flatnonzero(np.isin(scan.targets, capture_ids) & (scan.delays >= 0))
+        rows = inputs.rows_of(scan.numbers[positions])
+        positions, rows = positions[rows >= 0], rows[rows >= 0]
+        delays = scan.delays[positions]
+        mpi, floor = mpi_ranks() > 1, thread_min_delay()
+        taken = []
+        for j in np.flatnonzero(delays != inputs.set_delay[rows]).tolist():
+            nc, row = scan.netcons.o(int(positions[j])), int(rows[j])
+            self._sync_delay(nc, row, mpi, float(delays[j]), floor)
+            taken.append((inputs.label(row, nc), float(delays[j]), inputs.group_of(row).dt_ms))
+        delay_alarm()[0] = 0.0
+        if taken:
+            listed = "; ".join(f"{label} to {delay:g} ms" for label, delay, _ in taken[:3])
+            more = f" and {len(taken) - 3} more" if len(taken) > 3 else ""
+            log.warning(
+                "neuron_ann: a delay was set during the run on a NetCon onto a swapped cell (%s%s), seen at t = %g ms "
+                "and taken up now; its events sent between the change and now arrived one exchange step (%g ms) late. "
+                "neuron_ann.bridge.set_delay(nc, d) (hoc: ann_set_delay) takes a delay up at once.",
+                listed, more, float(h.t), taken[0][2],
+            )
+
     def _on_finitialize(self) -> None:
         self._before_run = False
+        delay_alarm()[0] = 0.0  # the check has just taken up every delay
         if not self.swapped:
             return
         with gc_paused():
@@ -746,8 +782,11 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
                     if g.relay is None:
                         g.relay = Relay(g.dt_ms)
                     relay = g.relay.source_id(key)
-            nc.setpost(g.capture(first + index, site) if source is None and swapped_source is None and relay is None else None)
             nc.delay = shifted_delay(user, g.dt_ms)
+            if source is None and swapped_source is None and relay is None:
+                onto_capture(nc, g.capture(first + index, site))
+            else:
+                retarget(nc, None)
             if source is not None:
                 plan_sources.append((len(captured[0]), *source))
             row = (name, g, first + index, site, user, float(nc.delay), swapped_source, relay, synapse if restorable else None)
@@ -916,8 +955,9 @@ def set_delay(nc, delay: float) -> None:
     """``nc.delay = delay`` that takes effect at once also on a NetCon onto a swapped cell.
 
     Such a NetCon runs one exchange step short, and NEURON tells the bridge nothing of a delay
-    set on it, so ``nc.delay = d`` during a run takes effect only at the next ``h.finitialize``
-    (until then its events arrive a step late). This checks ``delay`` against the step and sets
+    set on it, so ``nc.delay = d`` during a run is seen only at the NetCon's next event (its input
+    capture compares the delay with the one the bridge set), and the events it sends until then
+    arrive a step late (:meth:`SwapHandle._take_up_delays`). This checks ``delay`` against the step and sets
     the shortened one at once, as ``h.finitialize``'s check would; events sent from then on
     arrive at the new delay, as in NEURON. Any other NetCon: ``nc.delay = delay``.
 
@@ -963,7 +1003,7 @@ def setpost(nc, target) -> None:
     if handle._inputs.row(nc.hname()) >= 0:
         raise SwapError(f"{nc.hname()} already feeds a swapped cell; make a new NetCon for {target.hname()}, or swap_back() first.")
     g, cell, site = where
-    nc.setpost(g.capture(cell, site))
+    retarget(nc, g.capture(cell, site))  # stamped by _add_input
     handle._add_input(nc, target, g, cell, site, delay_given=False)
 
 
