@@ -428,6 +428,34 @@ def test_recording_of_a_swapped_soma_ion_variable_refused_and_swapped_back(ball_
         assert max(rec) < -1e-4  # the detailed cell's sodium current (mA/cm2): inward at rest, never the swap's 0
 
 
+@pytest.mark.parametrize("variable", ["ina", "ena", "ki"])
+def test_recording_of_a_swapped_soma_ion_variable_made_after_the_swap_refused_at_finitialize(ball_path, variable):
+    """Made after the swap, the same recording is refused at the next h.finitialize (after NEURON's t = 0
+    sample, so that the check sees it), and at each one until it is gone; the values it probed with
+    are put back: the other recordings' t = 0 samples and the soma's ions are as before."""
+    cell, syn, stim, nc = _driven_ballhh()
+    stim.start, stim.interval, stim.number, stim.noise = 0.5, 2.0, 1e9, 0
+    nc.delay, nc.weight[0] = 1.0, 0.5
+    v = h.Vector().record(cell.soma(0.5)._ref_v)
+    handle = neuron_ann.swap_to_ann(bundles=[ball_path])
+    h.finitialize(-65)
+    h.continuerun(5)
+    before = {name: getattr(cell.soma(0.5), name) for name in ("ina", "ena", "ki")}
+    rec = h.Vector().record(getattr(cell.soma(0.5), f"_ref_{variable}"))
+    for _ in range(2):
+        with pytest.raises(RuntimeError, match=rf"Vector\[\d+\] records {variable} of BallHH\[\d+\]\.soma\(0\.5\) of the swapped .*BallHH.*, "
+                           r"a variable the swap keeps but the .*BallHH surrogate does not compute \(its readouts: none\); the "
+                           r"recording was made after swap_to_ann\(\), so it would record a constant or 0; 1 such recording\(s\) in all\. "
+                           r"Record the soma's v or a readout instead"):
+            h.finitialize(-65)
+        assert list(v) == [-65.0] and list(rec) == [before[variable]]
+        assert {name: getattr(cell.soma(0.5), name) for name in before} == before
+    del rec
+    h.finitialize(-65)  # gone: no refusal
+    h.continuerun(5)
+    assert len(handle.spike_times()[cell]) >= 2
+
+
 def test_recording_of_a_synapse_current_refused_and_swapped_back(ball_path):
     """The swap parks a swapped cell's synapses in a section it deletes, so NEURON frees their
     variables and would stop the recording without a word: refused, swapped back."""

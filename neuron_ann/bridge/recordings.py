@@ -13,7 +13,10 @@ readout variables of the readout segments; after it, every ion variable of the s
 somas and kept sections that no readout writes (NEURON cannot remove an ion from a
 section, so ``soma(0.5)._ref_ina`` would go on recording, a constant 0): a recording of one
 is refused, unless the bundle has that readout at the soma, which is then written into the
-variable. A recording of one made after the swap is not found.
+variable. A recording of one made after the swap is refused at the next ``h.finitialize``
+(:func:`recorded_now`, from an initialization handler that runs after NEURON's t = 0 sample:
+a sentinel in each such variable, ``h.frecord_init()`` to take the t = 0 samples again, then
+the values and samples put back).
 
 Recordings of any other variable the swap removes (a channel's gating state or
 conductance, an ion or a current in a deleted section, a channel of a swapped soma, a
@@ -32,7 +35,7 @@ from neuron import h
 
 from .plan import gc_paused
 
-__all__ = ["find_recordings", "after_swap", "is_ion_current", "make_probe"]
+__all__ = ["find_recordings", "after_swap", "recorded_now", "probing", "is_ion_current", "make_probe"]
 
 SENTINEL_BASE_MV = 9.87e6
 #: between two probes' sentinels: other mechanisms add their ion currents to an ANNProbe's
@@ -116,9 +119,47 @@ def find_recordings(probes: list, exclude=frozenset()) -> tuple[list, list]:
         recorders = _sampled(saved)
     finally:
         with gc_paused():
-            h.finitialize(h.v_init)
+            _own_initialization()
         _restore_vectors(saved)
     return found, recorders
+
+
+_probing = [False]  # inside one of this module's own initializations
+
+
+def _own_initialization() -> None:
+    """``h.finitialize(h.v_init)`` for a probe: :func:`probing` is True meanwhile."""
+    _probing[0] = True
+    try:
+        h.finitialize(h.v_init)
+    finally:
+        _probing[0] = False
+
+
+def probing() -> bool:
+    """Whether the ``h.finitialize`` running now is one of these probes' own (not the user's)."""
+    return _probing[0]
+
+
+def recorded_now(probes: list, exclude=frozenset()) -> list:
+    """(Vector, index into ``probes``) for every Vector, but those named in ``exclude``, that records
+    one of ``probes`` ((segment, variable) pairs) at every step. For an initialization handler of
+    type 2 (after NEURON's t = 0 sample): it writes a distinct sentinel into each probed variable,
+    has NEURON take every recording's t = 0 sample again (``h.frecord_init()``), then puts the
+    values back and takes the samples again. Ion currents too: nothing computes currents between."""
+    from .plan import all_objects
+
+    sentinels = SENTINEL_BASE_MV + SENTINEL_SPACING * np.arange(len(probes), dtype=float)
+    before = [getattr(seg, variable) for seg, variable in probes]
+    try:
+        for (seg, variable), value in zip(probes, sentinels.tolist()):
+            setattr(seg, variable, value)
+        h.frecord_init()
+        return _sentinel_hits([vec for vec in all_objects("Vector") if vec.size() == 1 and vec.hname() not in exclude], sentinels)
+    finally:
+        for (seg, variable), value in zip(probes, before):
+            setattr(seg, variable, value)
+        h.frecord_init()
 
 
 def _probing_initialization(saved, probes: list) -> list:
@@ -146,7 +187,7 @@ def _probing_initialization(saved, probes: list) -> list:
     try:
         made += (make_probe(seg, variable, value) for seg, variable, value in by_probe)
         with gc_paused():
-            h.finitialize(h.v_init)
+            _own_initialization()
         return _sentinel_hits(_sampled(saved), sentinels)
     finally:
         del handler, made

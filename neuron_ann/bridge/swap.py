@@ -40,7 +40,7 @@ from .plan import (
     synapse_kind,
     thread_min_delay,
 )
-from .recordings import after_swap, find_recordings
+from .recordings import after_swap, find_recordings, probing, recorded_now
 from .routes import Relay, Routes
 
 __all__ = ["swap_to_ann", "swap_back", "SwapHandle", "active_swap", "NetCon", "gid_connect", "setpost", "event", "set_delay"]
@@ -108,6 +108,9 @@ class SwapHandle:
         # NetCon targets a synapse whose section was deleted, so that must be refused first
         self._check_handler = h.FInitializeHandler(3, self._check_at_finitialize)
         self._fih = h.FInitializeHandler(1, self._on_finitialize)
+        # after NEURON's t = 0 sample: recordings of the swapped somas' ion variables made since the swap
+        self._ion_probes = None  # (group, cell index, segment, variable), made at the first check after cells are added
+        self._recording_handler = h.FInitializeHandler(2, self._check_ion_recordings)
         self.swapped = True
         self.direct_delivery = False  # whether swap_to_ann(direct_delivery=True) made it
 
@@ -124,6 +127,7 @@ class SwapHandle:
             # the point processes of removed sections (kept alive by the records, so their ids stay theirs)
             self._id_parts[1].append(object_ids(pp for record in cell_records for pp, *_ in record.point_processes))
         self._ids = None
+        self._ion_probes = None
 
     def _target_ids(self) -> tuple:
         """hoc object_ids of the input captures and of the point processes of removed sections (what
@@ -280,6 +284,7 @@ class SwapHandle:
         inputs.release()
         self._fih = None
         self._check_handler = None
+        self._recording_handler = None
         self.swapped = False
         if _active is self:
             _active = None
@@ -516,6 +521,35 @@ class SwapHandle:
                 listed, more, float(h.t), taken[0][2],
             )
 
+    def _check_ion_recordings(self) -> None:
+        """At each ``h.finitialize``, after NEURON's t = 0 sample: refuse a Vector recording of a
+        swapped soma's (or kept readout section's) ion variable that no readout writes. The swap
+        refuses or serves those made before it (``_check_recordings_after_swap``); one made since
+        would record a constant or 0. Every-step recordings only (``Vector.record(ref)``): one with
+        a ``Dt`` or a time Vector takes its t = 0 sample later."""
+        if not self.swapped or probing():
+            return
+        if self._ion_probes is None:
+            self._ion_probes = [(g, i, seg, variable) for g in self.groups for i in range(g.n_cells)
+                                for seg, variable in _ion_variables(g, i, [g.somas[i], *g.kept_sections[i]])]
+        if not self._ion_probes:
+            return
+        own = {vec.hname() for g in self.groups for vec in g.vectors()}
+        with gc_paused():
+            found = recorded_now([(seg, variable) for _, _, seg, variable in self._ion_probes], exclude=own)
+        if not found:
+            return
+        vec, i = found[0]
+        g, cell_index, seg, variable = self._ion_probes[i]
+        readouts = _readout_places(g.bundle)
+        raise SwapError(
+            f"{vec.hname()} records {variable} of {seg.sec.name()}({seg.x:g}) of the swapped {g.cells[cell_index]!r}, a variable "
+            f"the swap keeps but the {g.type_name} surrogate does not compute (its readouts: {', '.join(readouts) or 'none'}); "
+            f"the recording was made after swap_to_ann(), so it would record a constant or 0; {len(found)} such recording(s) "
+            "in all. Record the soma's v or a readout instead (h.Vector().record(handle.readout_ref(cell, name))), or make "
+            "the recording before swap_to_ann() (a soma readout of that variable is then written into it), or swap_back() first."
+        )
+
     def _on_finitialize(self) -> None:
         self._before_run = False
         delay_alarm()[0] = 0.0  # the check has just taken up every delay
@@ -698,7 +732,8 @@ def swap_to_ann(cells=None, bundles=None, providers=None, *, threads: int | None
             readout at the soma (then written into the variable). NEURON does not list
             recording sources, so these probes initialize the model (as ``h.finitialize``
             does) and restore every Vector's contents. False skips them and keeps every
-            readout section.
+            readout section. (Every ``h.finitialize`` while swapped refuses every-step
+            recordings of those ion variables made since the swap, whatever this says.)
         restorable: False skips recording the sections the swap deletes (their geometry and
             every mechanism value), which is about half of a swap's time for an L5PC; then
             :func:`swap_back` refuses, and the detailed cells come back only by rebuilding them.
@@ -1027,4 +1062,5 @@ def _reset_for_tests() -> None:
         _active._inputs.release()  # now, not by the cyclic garbage collector: it holds point processes
         _active._fih = None
         _active._check_handler = None
+        _active._recording_handler = None
     _active = None
