@@ -700,14 +700,22 @@ def test_bridge_set_delay_takes_effect_at_once(ball_path):
     assert nc.delay == 1.5
 
 
-def test_netcon_event_onto_a_swapped_cell_arrives_one_step_late(ball_path):
+def test_netcon_event_onto_a_swapped_cell_arrives_one_step_late(ball_path, caplog):
     """The README's known gap, measured: nc.event(t) on a captured NetCon bypasses its (shortened) delay, so
-    the capture takes the event for one arriving a step later; on an exchange time it lands right."""
+    the capture takes the event for one arriving a step later; on an exchange time it lands right. A
+    captured NetCon without a source (only nc.event drives it) gets a warning at the first h.finitialize."""
     cell = BallHH()
     nc = h.NetCon(None, cell.add_synapse("exc", cell.soma))
     nc.weight[0], nc.delay = 0.5, 1.0
     handle = neuron_ann.swap_to_ann(bundles=[ball_path])
-    h.finitialize(-65)
+    with caplog.at_level("WARNING", logger="neuron_ann.bridge"):
+        h.finitialize(-65)
+        h.finitialize(-65)  # once per swap
+    warned = [r.getMessage() for r in caplog.records if "have no source" in r.getMessage()]
+    assert len(warned) == 1
+    assert re.search(r"1 NetCon\(s\) onto swapped cells have no source \(NetCon\[\d+\] \(.*-> AMPA_NMDA\[\d+\] of the swapped "
+                     r".*BallHH.*\)\), so only nc.event drives them: NEURON's nc.event\(t\) on one counts one exchange step "
+                     r"\(1 ms\) late, unless t is an exchange time; neuron_ann.bridge.event\(nc, t\)", warned[0])
     for t in (5.0, 8.3, 10.999):
         nc.event(t)
     h.continuerun(14)

@@ -17,6 +17,7 @@ from .morphology import inserted_mechanisms, point_process_params, quiet_ions, r
 from .plan import (
     CURRENT_SOURCES,
     SHIFT_MARK_MS,
+    SOURCE_NONE,
     SOURCE_SECTION,
     NEURON_MINDELAY_SLACK_MS,
     SECTION_READOUTS,
@@ -128,6 +129,7 @@ class SwapHandle:
             self._id_parts[1].append(object_ids(pp for record in cell_records for pp, *_ in record.point_processes))
         self._ids = None
         self._ion_probes = None
+        self._sourceless_checked = False  # the next finitialize check warns of captured NetCons without a source
 
     def _target_ids(self) -> tuple:
         """hoc object_ids of the input captures and of the point processes of removed sections (what
@@ -343,8 +345,12 @@ class SwapHandle:
                 f"{describe_netcon(nc)} targets {nc.syn().hname()}, a synapse on a section the swap removed; "
                 "make NetCons before swap_to_ann() (they are then captured), delete this NetCon, or swap_back() first."
             )
+        captured = np.isin(targets, capture_ids)
+        if not self._sourceless_checked:
+            self._sourceless_checked = True
+            self._tell_sourceless(scan, np.flatnonzero(captured & (scan.sources == SOURCE_NONE)), safe)
         # captured NetCons whose source still exists (a freed source delivers nothing)
-        positions = np.flatnonzero(np.isin(targets, capture_ids) & safe)
+        positions = np.flatnonzero(captured & safe)
         rows = inputs.rows_of(numbers[positions])
         delays = scan.delays[positions]
         missing = np.flatnonzero(rows < 0).tolist()  # made after the swap onto a capture
@@ -389,6 +395,25 @@ class SwapHandle:
                 mine = inputs.group[relayed] == inputs.groups.index(g) if g in inputs.groups else np.zeros(len(relayed), bool)
                 sel = relayed[mine]
                 g.relay.build(inputs.relay[sel], inputs.set_delay[sel], inputs.slots(sel), relayed_weights[mine])
+
+    def _tell_sourceless(self, scan, positions: np.ndarray, safe: np.ndarray) -> None:
+        """Warn about the captured NetCons at ``positions`` of ``scan`` (no source on this rank) that
+        have no source at all (made with None, or theirs freed; not a gid of another rank): only
+        ``nc.event`` drives them, and NEURON's lands a step late through a capture."""
+        rows = self._inputs.rows_of(scan.numbers[positions])
+        keep = rows >= 0
+        keep[keep] = [not safe[i] or scan.netcons.o(int(i)).srcgid() < 0 for i in positions[keep].tolist()]
+        positions, rows = positions[keep], rows[keep]
+        if not len(rows):
+            return
+        nc, row = scan.netcons.o(int(positions[0])), int(rows[0])
+        g = self._inputs.group_of(row)
+        log.warning(
+            "neuron_ann: %d NetCon(s) onto swapped cells have no source (%s), so only nc.event drives them: NEURON's "
+            "nc.event(t) on one counts one exchange step (%g ms) late, unless t is an exchange time; "
+            "neuron_ann.bridge.event(nc, t) (hoc: ann_event) counts it at t.",
+            len(rows), self._inputs.label(row, nc), g.dt_ms,
+        )
 
     # --- NetCons made after the swap ------------------------------------------------------
     def _input_target(self, target):
