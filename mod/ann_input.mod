@@ -25,6 +25,7 @@ ASSIGNED {
 }
 
 VERBATIM
+#include <stdint.h>
 class NetCon;
 extern double nrn_netcon_get_delay(NetCon*);
 extern int nrn_netcon_weight(NetCon*, double**);
@@ -38,7 +39,11 @@ NET_RECEIVE(w, netcon, delay_set) {
     }
     acc = acc + w
 VERBATIM
-    if (_args[1] != 0.0 && ann_input_alarm_) {
+    /* a stamp holds an address: its bits read as a double have exponent 0 (user-space addresses are
+       below 2^52); so a number written there by hand (weight[1] = 0.5) is never taken for one */
+    uint64_t bits;
+    memcpy(&bits, &_args[1], sizeof bits);
+    if (bits != 0 && (bits >> 52) == 0 && ann_input_alarm_) {
         NetCon* nc;
         memcpy(&nc, &_args[1], sizeof nc);
         if (nrn_netcon_get_delay(nc) != _args[2]) {

@@ -677,6 +677,20 @@ def test_delay_set_during_a_run_is_taken_up_at_its_next_event(ball_path, caplog)
     assert nc.delay == 2.0 and len(nc.weight) == 1 and nc.weight[0] == 0.5
 
 
+def test_a_number_written_over_a_captured_netcons_stamp_is_not_taken_for_an_address(ball_path):
+    """weight[1] of a captured NetCon holds its address for its capture (mod/ann_input.mod); a number
+    a script writes there is never dereferenced (without the check this crashes NEURON)."""
+    cell = BallHH()
+    stim = tb.netstim(0.3, interval=3.0, number=3)  # 0.3, 3.3, 6.3
+    nc = h.NetCon(stim, cell.add_synapse("exc", cell.soma))
+    nc.weight[0], nc.delay = 0.5, 1.0
+    handle = neuron_ann.swap_to_ann(bundles=[ball_path])
+    nc.weight[1], nc.weight[2] = 0.5, 7.0
+    h.finitialize(-65)
+    h.continuerun(10)
+    assert np.allclose(handle.spike_times(cell), [1.5, 4.5, 7.5], atol=1e-9)
+
+
 def test_bridge_set_delay_takes_effect_at_once(ball_path):
     """During a run, nc.delay = d on a captured NetCon is seen only at that NetCon's next event, which
     arrives a step late (test above); neuron_ann.bridge.set_delay(nc, d) takes effect at once."""
