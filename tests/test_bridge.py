@@ -677,6 +677,38 @@ def test_delay_set_during_a_run_is_taken_up_at_its_next_event(ball_path, caplog)
     assert nc.delay == 2.0 and len(nc.weight) == 1 and nc.weight[0] == 0.5
 
 
+@pytest.mark.delay_set_during_run
+def test_delay_set_during_a_run_on_two_threads(ball_path, caplog):
+    """The same on pc.nthread(2), two cells (one per thread), both NetCons changed between two
+    continuerun calls: each capture raises the alarm from its own thread, one exchange takes both up."""
+    pc = h.ParallelContext()
+    try:
+        pc.nthread(2)
+        cells = [BallHH(), BallHH()]
+        stims = [tb.netstim(0.3, interval=3.0, number=4), tb.netstim(0.6, interval=3.0, number=4)]
+        ncs = [h.NetCon(stim, cell.add_synapse("exc", cell.soma)) for stim, cell in zip(stims, cells)]
+        for nc in ncs:
+            nc.weight[0], nc.delay = 0.5, 1.5  # two threads: at least a step plus 2 h.dt
+        handle = neuron_ann.swap_to_ann(bundles=[ball_path])
+        h.finitialize(-65)
+        h.continuerun(2)
+        ncs[0].delay, ncs[1].delay = 3.0, 2.5
+        with caplog.at_level("WARNING", logger="neuron_ann.bridge"):
+            h.continuerun(14)
+        assert pc.nthread() == 2
+        # 3.3 + 3.0 = 6.3 and 3.6 + 2.5 = 6.1 taken for 7.3 and 7.1 (a step late), seen, taken up at the
+        # exchange at 7; the events sent at 6.3 and 6.6, before it, a step late too (9.3 and 9.1 taken for
+        # 10.3 and 10.1); those sent at 9.3 and 9.6 exact (12.3, 12.1)
+        assert np.allclose(handle.spike_times(cells[0]), [1.5, 7.5, 10.5, 12.5], atol=1e-9)
+        assert np.allclose(handle.spike_times(cells[1]), [2.5, 7.5, 10.5, 12.5], atol=1e-9)
+        warned = [r.getMessage() for r in caplog.records if "during the run" in r.getMessage()]
+        assert len(warned) == 1 and "to 3 ms; " in warned[0] and "to 2.5 ms)" in warned[0]
+        assert [handle.user_delay(nc) for nc in ncs] == [3.0, 2.5]
+        neuron_ann.swap_back()
+    finally:
+        pc.nthread(1)
+
+
 def test_a_number_written_over_a_captured_netcons_stamp_is_not_taken_for_an_address(ball_path):
     """weight[1] of a captured NetCon holds its address for its capture (mod/ann_input.mod); a number
     a script writes there is never dereferenced (without the check this crashes NEURON)."""
