@@ -639,6 +639,25 @@ def test_delay_set_while_swapped_is_taken_up_at_finitialize_and_kept_by_swap_bac
     assert handle.user_delay(nc) == 3.0
 
 
+def test_a_swap_without_vectors_of_the_users_runs_no_probing_initialization(ball_path):
+    """The recording probes initialize the model (twice per swap_to_ann), which costs a batch of detailed
+    cells much time and memory; with no Vector of the user's there is nothing to probe, and the bridge's
+    own Vectors (its buffers, the delay alarm) do not count."""
+    gc.collect()
+    assert h.List("Vector").count() == 0 or all(v.size() == 1 for v in h.List("Vector"))  # at most a past alarm
+    cells = [BallHH() for _ in range(2)]
+    stim = tb.netstim(0.3)
+    ncs = [h.NetCon(stim, cell.add_synapse("exc", cell.soma)) for cell in cells]
+    for nc in ncs:
+        nc.delay = 1.0
+    calls = []
+    counter = h.FInitializeHandler(lambda: calls.append(1))
+    neuron_ann.swap_to_ann(cells=cells[:1], bundles=[ball_path])
+    neuron_ann.swap_to_ann(cells=cells[1:], bundles=[ball_path])  # a second batch: the alarm's Vector exists now
+    assert calls == []
+    del counter
+
+
 @pytest.mark.delay_set_during_run
 def test_delay_set_during_a_run_is_taken_up_at_its_next_event(ball_path, caplog):
     """nc.delay = d on a captured NetCon during a run: NEURON tells nobody, so the NetCon's next event

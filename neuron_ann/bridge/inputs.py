@@ -18,9 +18,10 @@ from neuron import h
 
 from .plan import netcon_source
 
-__all__ = ["CapturedInputs", "netcon_number", "onto_capture", "retarget", "stamp", "new_capture", "delay_alarm"]
+__all__ = ["CapturedInputs", "netcon_number", "onto_capture", "retarget", "stamp", "new_capture", "delay_alarm", "alarm_vector_name"]
 
-_alarm = None  # (hoc Vector, its numpy view): the ANNInputs' alarm, made with the first capture, kept for the process's life
+_alarm = None  # (hoc Vector, its numpy view): the ANNInputs' alarm, kept for the process's life
+_alarm_pointed = False  # whether the ANNInputs' alarm points at it (done with the first capture made)
 
 
 def netcon_number(name: str) -> int:
@@ -41,21 +42,31 @@ def _grown(size: int, needed: int, added: int) -> int:
 def new_capture():
     """A new ``ANNInput``; the first one of the process also points every ANNInput's alarm at
     :func:`delay_alarm`'s array (mod/ann_input.mod)."""
-    global _alarm
+    global _alarm_pointed
     cap = h.ANNInput()
+    if not _alarm_pointed:
+        cap.alarm_to(_alarm_vector()[0])
+        _alarm_pointed = True
+    return cap
+
+
+def _alarm_vector():
+    global _alarm
     if _alarm is None:
         vec = h.Vector(1)
         _alarm = (vec, vec.as_numpy())
-        cap.alarm_to(vec)
-    return cap
+    return _alarm
 
 
 def delay_alarm() -> np.ndarray:
     """One element, set to 1 by an event through a captured NetCon whose delay is no longer the one
     the bridge set (stamped by :func:`stamp`): the user set it during a run. The bridge clears it."""
-    if _alarm is None:
-        new_capture()
-    return _alarm[1]
+    return _alarm_vector()[1]
+
+
+def alarm_vector_name() -> str:
+    """hoc's name of the alarm's Vector: one of the bridge's own, which the recording probes leave out."""
+    return _alarm_vector()[0].hname()
 
 
 def onto_capture(nc, capture) -> None:

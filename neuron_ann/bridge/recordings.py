@@ -52,11 +52,20 @@ def is_ion_current(variable: str) -> bool:
     return variable.startswith("i")
 
 
-def _save_vectors(exclude=frozenset()):
-    """Every Vector but those named in ``exclude`` (the buffers of a swap in effect), with a copy of its contents."""
+def _user_vectors(exclude=frozenset()) -> list:
+    """Every Vector but those named in ``exclude`` (the buffers of a swap in effect) and the bridge's
+    alarm (:func:`~neuron_ann.bridge.inputs.delay_alarm`). Without the alarm's, a network with no
+    Vector of the user's would be probed all the same (two initializations per batch swapped)."""
+    from .inputs import alarm_vector_name
     from .plan import all_objects
 
-    return [(vec, vec.as_numpy().copy()) for vec in all_objects("Vector") if vec.hname() not in exclude]
+    exclude = set(exclude) | {alarm_vector_name()}
+    return [vec for vec in all_objects("Vector") if vec.hname() not in exclude]
+
+
+def _save_vectors(exclude=frozenset()):
+    """:func:`_user_vectors`, each with a copy of its contents."""
+    return [(vec, vec.as_numpy().copy()) for vec in _user_vectors(exclude)]
 
 
 def _restore_vectors(saved) -> None:
@@ -147,15 +156,13 @@ def recorded_now(probes: list, exclude=frozenset()) -> list:
     type 2 (after NEURON's t = 0 sample): it writes a distinct sentinel into each probed variable,
     has NEURON take every recording's t = 0 sample again (``h.frecord_init()``), then puts the
     values back and takes the samples again. Ion currents too: nothing computes currents between."""
-    from .plan import all_objects
-
     sentinels = SENTINEL_BASE_MV + SENTINEL_SPACING * np.arange(len(probes), dtype=float)
     before = [getattr(seg, variable) for seg, variable in probes]
     try:
         for (seg, variable), value in zip(probes, sentinels.tolist()):
             setattr(seg, variable, value)
         h.frecord_init()
-        return _sentinel_hits([vec for vec in all_objects("Vector") if vec.size() == 1 and vec.hname() not in exclude], sentinels)
+        return _sentinel_hits([vec for vec in _user_vectors(exclude) if vec.size() == 1], sentinels)
     finally:
         for (seg, variable), value in zip(probes, before):
             setattr(seg, variable, value)
