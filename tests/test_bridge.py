@@ -653,8 +653,10 @@ def test_a_swap_without_vectors_of_the_users_runs_no_probing_initialization(ball
     calls = []
     counter = h.FInitializeHandler(lambda: calls.append(1))
     neuron_ann.swap_to_ann(cells=cells[:1], bundles=[ball_path])
-    neuron_ann.swap_to_ann(cells=cells[1:], bundles=[ball_path])  # a second batch: the alarm's Vector exists now
+    handle = neuron_ann.swap_to_ann(cells=cells[1:], bundles=[ball_path])  # a second batch: the alarm's Vector exists now
     assert calls == []
+    h.finitialize(-65)  # nor does the check of ion recordings made since the swap look for any
+    assert calls == [1] and handle._ion_probes is None
     del counter
 
 

@@ -35,7 +35,7 @@ from neuron import h
 
 from .plan import gc_paused
 
-__all__ = ["find_recordings", "after_swap", "recorded_now", "probing", "is_ion_current", "make_probe"]
+__all__ = ["find_recordings", "after_swap", "recorded_now", "probing", "user_vectors", "is_ion_current", "make_probe"]
 
 SENTINEL_BASE_MV = 9.87e6
 #: between two probes' sentinels: other mechanisms add their ion currents to an ANNProbe's
@@ -52,7 +52,7 @@ def is_ion_current(variable: str) -> bool:
     return variable.startswith("i")
 
 
-def _user_vectors(exclude=frozenset()) -> list:
+def user_vectors(exclude=frozenset()) -> list:
     """Every Vector but those named in ``exclude`` (the buffers of a swap in effect) and the bridge's
     alarm (:func:`~neuron_ann.bridge.inputs.delay_alarm`). Without the alarm's, a network with no
     Vector of the user's would be probed all the same (two initializations per batch swapped)."""
@@ -64,8 +64,8 @@ def _user_vectors(exclude=frozenset()) -> list:
 
 
 def _save_vectors(exclude=frozenset()):
-    """:func:`_user_vectors`, each with a copy of its contents."""
-    return [(vec, vec.as_numpy().copy()) for vec in _user_vectors(exclude)]
+    """:func:`user_vectors`, each with a copy of its contents."""
+    return [(vec, vec.as_numpy().copy()) for vec in user_vectors(exclude)]
 
 
 def _restore_vectors(saved) -> None:
@@ -156,13 +156,16 @@ def recorded_now(probes: list, exclude=frozenset()) -> list:
     type 2 (after NEURON's t = 0 sample): it writes a distinct sentinel into each probed variable,
     has NEURON take every recording's t = 0 sample again (``h.frecord_init()``), then puts the
     values back and takes the samples again. Ion currents too: nothing computes currents between."""
+    vectors = user_vectors(exclude)
+    if not vectors:
+        return []
     sentinels = SENTINEL_BASE_MV + SENTINEL_SPACING * np.arange(len(probes), dtype=float)
     before = [getattr(seg, variable) for seg, variable in probes]
     try:
         for (seg, variable), value in zip(probes, sentinels.tolist()):
             setattr(seg, variable, value)
         h.frecord_init()
-        return _sentinel_hits([vec for vec in _user_vectors(exclude) if vec.size() == 1], sentinels)
+        return _sentinel_hits([vec for vec in vectors if vec.size() == 1], sentinels)
     finally:
         for (seg, variable), value in zip(probes, before):
             setattr(seg, variable, value)

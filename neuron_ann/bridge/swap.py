@@ -41,7 +41,7 @@ from .plan import (
     synapse_kind,
     thread_min_delay,
 )
-from .recordings import after_swap, find_recordings, probing, recorded_now
+from .recordings import after_swap, find_recordings, probing, recorded_now, user_vectors
 from .routes import Relay, Routes
 
 __all__ = ["swap_to_ann", "swap_back", "SwapHandle", "active_swap", "NetCon", "gid_connect", "setpost", "event", "set_delay"]
@@ -554,12 +554,14 @@ class SwapHandle:
         a ``Dt`` or a time Vector takes its t = 0 sample later."""
         if not self.swapped or probing():
             return
+        own = {vec.hname() for g in self.groups for vec in g.vectors()}
+        if not user_vectors(own):
+            return  # nothing records anything (the bench network, say): nothing to look for
         if self._ion_probes is None:
             self._ion_probes = [(g, i, seg, variable) for g in self.groups for i in range(g.n_cells)
                                 for seg, variable in _ion_variables(g, i, [g.somas[i], *g.kept_sections[i]])]
         if not self._ion_probes:
             return
-        own = {vec.hname() for g in self.groups for vec in g.vectors()}
         with gc_paused():
             found = recorded_now([(seg, variable) for _, _, seg, variable in self._ion_probes], exclude=own)
         if not found:
