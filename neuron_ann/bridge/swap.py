@@ -551,7 +551,8 @@ class SwapHandle:
         swapped soma's (or kept readout section's) ion variable that no readout writes. The swap
         refuses or serves those made before it (``_check_recordings_after_swap``); one made since
         would record a constant or 0. Every-step recordings only (``Vector.record(ref)``): one with
-        a ``Dt`` or a time Vector takes its t = 0 sample later."""
+        a ``Dt`` or a time Vector takes its t = 0 sample again only at the first step after
+        ``h.frecord_init()``, not at once."""
         if not self.swapped or probing():
             return
         own = {vec.hname() for g in self.groups for vec in g.vectors()}
