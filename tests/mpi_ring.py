@@ -1,7 +1,7 @@
 """A gid ring of BallHH cells, swapped to a tiny bundle, run with ParallelContext.
 
 Usage: [mpiexec -n N] python tests/mpi_ring.py BUNDLE OUT.json [--detailed] [--maxstep-first] [--ring-delay MS] [--direct]
-                                                [--connect-after]
+                                                [--connect-after] [--ring-delay-later MS]
 Each rank builds and swaps only the cells it owns (gid % nhost == rank).
 
 --maxstep-first calls pc.set_maxstep before swap_to_ann (NEURON then recomputes the
@@ -10,7 +10,9 @@ minimum cross-rank delay at finitialize, after the bridge has shortened the dela
 with direct_delivery=True (on 2 ranks the gid-2 -> gid connections are local, so delivered
 directly, and the gid-1 -> gid ones cross ranks through NEURON; the NetStim onto gid 0 is
 relayed on the rank of gid 0); --connect-after swaps the cells first and then makes the ring's
-connections and the drive with neuron_ann.gid_connect and neuron_ann.NetCon.
+connections and the drive with neuron_ann.gid_connect and neuron_ann.NetCon; --ring-delay-later
+runs to half of the time, sets the gid-1 -> gid delays to MS with neuron_ann.bridge.set_delay, and
+runs on.
 """
 
 import json
@@ -28,10 +30,11 @@ N_CELLS = 6
 TSTOP = 30.0
 
 
-def main(bundle_path, out_path, detailed=False, maxstep_first=False, ring_delay=1.5, direct=False, connect_after=False):
+def main(bundle_path, out_path, detailed=False, maxstep_first=False, ring_delay=1.5, direct=False, connect_after=False,
+         ring_delay_later=None):
     h.load_file("stdrun.hoc")
     rank, nhost = int(pc.id()), int(pc.nhost())
-    keep = []
+    keep, ring = [], []
     cells = {}
     for gid in range(N_CELLS):
         if gid % nhost != rank:
@@ -58,6 +61,8 @@ def main(bundle_path, out_path, detailed=False, maxstep_first=False, ring_delay=
                 nc = neuron_ann.gid_connect(pre, cells[gid].syn)  # pc.gid_connect, or onto a swapped cell
                 nc.weight[0], nc.delay = w, d
                 keep.append(nc)
+                if d == ring_delay:
+                    ring.append(nc)
     if maxstep_first:
         pc.set_maxstep(10)
     if not detailed and not connect_after:
@@ -69,6 +74,10 @@ def main(bundle_path, out_path, detailed=False, maxstep_first=False, ring_delay=
     if not maxstep_first:
         pc.set_maxstep(10)
     h.finitialize(-65)
+    if ring_delay_later is not None:
+        pc.psolve(TSTOP / 2)
+        for nc in ring:
+            neuron_ann.bridge.set_delay(nc, ring_delay_later)
     pc.psolve(TSTOP)
     mine = [(float(t), int(g)) for t, g in zip(tvec, idvec)]
     everything = pc.py_gather(mine, 0)
@@ -86,5 +95,7 @@ def main(bundle_path, out_path, detailed=False, maxstep_first=False, ring_delay=
 if __name__ == "__main__":
     args = sys.argv[1:]
     delay = float(args[args.index("--ring-delay") + 1]) if "--ring-delay" in args else 1.5
-    main(args[0], args[1], "--detailed" in args, "--maxstep-first" in args, delay, "--direct" in args, "--connect-after" in args)
+    later = float(args[args.index("--ring-delay-later") + 1]) if "--ring-delay-later" in args else None
+    main(args[0], args[1], "--detailed" in args, "--maxstep-first" in args, delay, "--direct" in args, "--connect-after" in args,
+         later)
     h.quit()

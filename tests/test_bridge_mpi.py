@@ -33,8 +33,9 @@ def _run(cmd, env, out):
     return json.loads(out.read_text())
 
 
-def _expected_ring_raster(ring_delay=1.5, tstop=30.0, n=6, dt=1.0):
-    """The ring's raster by hand under format 2: input truly arriving in [k, k+1) -> spike at k + 0.5 (threshold 0.3)."""
+def _expected_ring_raster(ring_delay=1.5, tstop=30.0, n=6, dt=1.0, later=None):
+    """The ring's raster by hand under format 2: input truly arriving in [k, k+1) -> spike at k + 0.5 (threshold 0.3);
+    ``later``: the gid-1 links' delay for spikes from tstop / 2 on."""
     import numpy as np
 
     arrivals = {g: [] for g in range(n)}  # gid -> [(true arrival time, weight)]
@@ -46,7 +47,8 @@ def _expected_ring_raster(ring_delay=1.5, tstop=30.0, n=6, dt=1.0):
             if total >= 0.3 - 1e-6:
                 t_spike = k * dt + dt / 2
                 spikes.append((t_spike, g))
-                arrivals[(g + 1) % n].append((t_spike + ring_delay, 0.35))
+                delay = later if later is not None and t_spike >= tstop / 2 else ring_delay
+                arrivals[(g + 1) % n].append((t_spike + delay, 0.35))
                 arrivals[(g + 2) % n].append((t_spike + 2.25, 0.1))
     return sorted(s for s in spikes if s[0] <= tstop)
 
@@ -106,6 +108,23 @@ def test_ring_connected_after_the_swap_on_two_ranks(tmp_path, direct):
     assert all(abs(a[0] - b[0]) < 1e-9 for a, b in zip(two["raster"], expected))
     if direct:  # as when connected before the swap: the local gid-2 links delivered directly, the NetStim relayed
         assert two["direct_connections"] == [3, 3] and two["relayed_connections"] == [1, 0]
+
+
+@pytest.mark.mpi
+def test_delay_set_between_two_psolve_on_two_ranks(tmp_path):
+    """neuron_ann.bridge.set_delay between two pc.psolve calls on the ring's links (local and across ranks):
+    the hand-computed raster, on one rank and on two."""
+    mpiexec, env = _mpi_setup()
+    bundle = tb.ballhh_bundle(tmp_path / "ball.onnx", threshold=0.3)
+    options = ["--ring-delay-later", "2.6"]
+    one = _run([sys.executable, str(SCRIPT), str(bundle), str(tmp_path / "one.json"), *options], env, tmp_path / "one.json")
+    two = _run([mpiexec, "-n", "2", sys.executable, str(SCRIPT), str(bundle), str(tmp_path / "two.json"), *options], env,
+               tmp_path / "two.json")
+    expected = _expected_ring_raster(1.5, later=2.6)
+    assert expected != _expected_ring_raster(1.5) and len(expected) > 10
+    for got in (one, two):
+        assert [g for _, g in got["raster"]] == [g for _, g in expected]
+        assert all(abs(a[0] - b[0]) < 1e-9 for a, b in zip(got["raster"], expected))
 
 
 @pytest.mark.mpi
