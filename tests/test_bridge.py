@@ -586,15 +586,7 @@ def test_swapped_to_swapped_chain_with_delay_exactly_one_step(tmp_path, offset_m
 def test_gid_connect_with_delay_exactly_one_step_under_psolve(ball_path, direct):
     """One rank: pc.gid_connect NetCons onto swapped cells may have delay dt_ms (shortened to ~0) under pc.psolve."""
     pc = h.ParallelContext()
-    cells = [BallHH(gid=i) for i in range(2)]
-    for gid, cell in enumerate(cells):
-        pc.set_gid2node(gid, int(pc.id()))
-        det = h.NetCon(cell.soma(0.5)._ref_v, None, sec=cell.soma)
-        det.threshold = -20
-        pc.cell(gid, det)
-    stim = tb.netstim(0.3, interval=3.0, number=3)
-    nc = h.NetCon(stim, cells[0].add_synapse("exc", cells[0].soma))
-    nc.weight[0], nc.delay = 0.5, 1.0
+    cells, kept = tb.driven_gid_pair()
     link = pc.gid_connect(0, cells[1].add_synapse("exc", cells[1].soma))
     link.weight[0], link.delay = 0.5, DT_MS
     tvec, idvec = h.Vector(), h.Vector()

@@ -142,15 +142,7 @@ def test_gid_connect_onto_a_swapped_cell(ball_path):
     pc = h.ParallelContext()
     rasters = []
     for later in (False, True):
-        cells = [BallHH(gid=i) for i in range(2)]
-        for gid, cell in enumerate(cells):
-            pc.set_gid2node(gid, int(pc.id()))
-            det = h.NetCon(cell.soma(0.5)._ref_v, None, sec=cell.soma)
-            det.threshold = -20
-            pc.cell(gid, det)
-        stim = tb.netstim(0.3, interval=3.0, number=3)
-        nc = h.NetCon(stim, cells[0].add_synapse("exc", cells[0].soma))
-        nc.weight[0], nc.delay = 0.5, 1.0
+        cells, kept = tb.driven_gid_pair()
         syn = cells[1].add_synapse("exc", cells[1].soma)
         link = None if later else neuron_ann.gid_connect(0, syn)  # no swap yet: pc.gid_connect
         handle = neuron_ann.swap_to_ann(bundles=[ball_path])
@@ -167,7 +159,7 @@ def test_gid_connect_onto_a_swapped_cell(ball_path):
         rasters.append(sorted(zip(np.array(tvec), np.array(idvec).astype(int))))
         neuron_ann.swap_back()
         pc.gid_clear()
-        del cells, det, stim, nc, syn, link, handle
+        del cells, kept, syn, link, handle
         gc.collect()
     # cell 0 fires at 1.5, 4.5, 7.5; the link (2.5 ms) brings each to cell 1 in the step 2 ms later
     assert rasters[0] == rasters[1]

@@ -206,3 +206,26 @@ def netstim(start: float, interval: float = 2.0, number: int = 5):
     stim = h.NetStim()
     stim.start, stim.interval, stim.number, stim.noise = start, interval, number, 0
     return stim
+
+
+def driven_gid_pair():
+    """Two BallHH on this rank with gids 0 and 1 (a -20 mV soma detector each), cell 0 driven by a
+    regular NetStim (0.3, 3.3, 6.3 ms) through a NetCon of weight 0.5 and delay 1 ms: (cells, kept),
+    ``kept`` the detectors, the NetStim and its NetCon."""
+    from neuron import h
+
+    from neuron_ann.cells import BallHH
+
+    pc = h.ParallelContext()
+    cells = [BallHH(gid=i) for i in range(2)]
+    kept = []
+    for gid, cell in enumerate(cells):
+        pc.set_gid2node(gid, int(pc.id()))
+        det = h.NetCon(cell.soma(0.5)._ref_v, None, sec=cell.soma)
+        det.threshold = -20
+        pc.cell(gid, det)
+        kept.append(det)
+    stim = netstim(0.3, interval=3.0, number=3)
+    nc = h.NetCon(stim, cells[0].add_synapse("exc", cells[0].soma))
+    nc.weight[0], nc.delay = 0.5, 1.0
+    return cells, kept + [stim, nc]

@@ -33,7 +33,7 @@ from .inputs import delay_alarm, new_capture
 from .plan import GroupPlan, check_dt, derived_readouts, segment_index
 from .recordings import is_ion_current, make_probe
 
-__all__ = ["TypeGroup", "EXCHANGE_EPS_MS"]
+__all__ = ["TypeGroup", "EXCHANGE_EPS_MS", "weak_call"]
 
 log = logging.getLogger("neuron_ann.bridge")
 
@@ -61,7 +61,7 @@ class TypeGroup:
         self._providers, self._threads = providers, threads
         # the exchange event NEURON keeps queued must not keep this group (and its cells) alive:
         # the queue is cleared inside the next finitialize, where freeing a cell's point process aborts
-        self._exchange_event = _weak_call(self._on_exchange)
+        self._exchange_event = weak_call(self._on_exchange)
         meta = self.bundle.meta
         self.dt_ms = self.bundle.dt_ms
         self.n_sites = len(meta["sites"])
@@ -447,7 +447,7 @@ class TypeGroup:
         return [np.array(v) for v in out]
 
 
-def _weak_call(method):
+def weak_call(method):
     """A callable that runs ``method`` while its object lives, holding the object only weakly."""
     ref = weakref.WeakMethod(method)
 

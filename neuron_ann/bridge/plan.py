@@ -43,6 +43,7 @@ __all__ = [
     "NetConScan",
     "object_ids",
     "synapse_kind",
+    "SOURCE_NONE",
     "SOURCE_SECTION",
     "gc_paused",
     "segment_index",

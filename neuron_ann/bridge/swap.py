@@ -11,7 +11,7 @@ from neuron import h
 from .. import celltools, mechanisms
 from ..errors import SwapError
 from . import bundles as bundle_registry
-from .group import EXCHANGE_EPS_MS, TypeGroup, _weak_call
+from .group import EXCHANGE_EPS_MS, TypeGroup, weak_call
 from .inputs import CapturedInputs, delay_alarm, onto_capture, retarget, stamp
 from .morphology import inserted_mechanisms, point_process_params, quiet_ions, restore_cell, save_cell
 from .plan import (
@@ -119,7 +119,7 @@ class SwapHandle:
         """Add the somas, captures and removed point processes of the cells of ``groups`` whose ``records``
         are given (the last ones of each group) to what the finitialize check looks NetCons up in."""
         for g, cell_records in zip(groups, records):
-            g.on_alarm = _weak_call(self._take_up_delays)
+            g.on_alarm = weak_call(self._take_up_delays)
             first = g.n_cells - len(cell_records)
             self._somas.update((soma, (g, first + k)) for k, soma in enumerate(g.somas[first:]))
             captures = [cap for (cell_index, _), cap in g.captures.items() if cell_index >= first]
@@ -350,15 +350,9 @@ class SwapHandle:
             self._sourceless_checked = True
             self._tell_sourceless(scan, np.flatnonzero(captured & (scan.sources == SOURCE_NONE)), safe)
         # captured NetCons whose source still exists (a freed source delivers nothing)
-        positions = np.flatnonzero(captured & safe)
-        rows = inputs.rows_of(numbers[positions])
-        delays = scan.delays[positions]
+        positions, rows, delays = self._rows_in(scan, captured & safe)
         missing = np.flatnonzero(rows < 0).tolist()  # made after the swap onto a capture
-        changed = delays != inputs.set_delay[rows]
         floor = thread_min_delay()  # 0 on one thread
-        if floor:  # several threads: NEURON needs every delay at least 2 h.dt (h.dt may have changed since the swap)
-            changed |= inputs.set_delay[rows] < floor - NEURON_MINDELAY_SLACK_MS
-        changed = list(range(len(rows))) if mpi else np.flatnonzero(changed).tolist()
         for j in missing[:1]:
             nc = scan.netcons.o(int(positions[j]))
             raise SwapError(
@@ -367,22 +361,15 @@ class SwapHandle:
                 "capture); make it onto the synapse itself with neuron_ann.NetCon (or neuron_ann.gid_connect), "
                 "or swap_back() first."
             )
-        for j in changed:
-            self._sync_delay(scan.netcons.o(int(positions[j])), int(rows[j]), mpi, float(delays[j]), floor)
+        self._sync_delays(scan, positions, rows, delays, mpi, floor)
         # direct delivery: the NetCons without a target that are captured rows, their delays and weights as read now
         direct_rows, direct_weights = np.zeros(0, dtype=np.int64), np.zeros(0)
         if self.direct_count:
-            positions = np.flatnonzero((targets == 0) & safe)
-            rows = inputs.rows_of(numbers[positions])
+            positions, rows, delays = self._rows_in(scan, (targets == 0) & safe)
             direct = rows >= 0
             direct[direct] = (inputs.source_group[rows[direct]] >= 0) | (inputs.relay[rows[direct]] >= 0)
-            positions, rows = positions[direct], rows[direct]
-            delays = scan.delays[positions]
-            resync = delays != inputs.set_delay[rows]
-            if floor:
-                resync |= inputs.set_delay[rows] < floor - NEURON_MINDELAY_SLACK_MS
-            for j in (range(len(rows)) if mpi else np.flatnonzero(resync).tolist()):
-                self._sync_delay(scan.netcons.o(int(positions[j])), int(rows[j]), mpi, float(delays[j]), floor)
+            positions, rows, delays = positions[direct], rows[direct], delays[direct]
+            self._sync_delays(scan, positions, rows, delays, mpi, floor)
             direct_rows, direct_weights = rows, scan.weights[positions]
         self._thresholds = thresholds
         del scan, targets, numbers, safe, flag  # before the relays' arrays
@@ -395,6 +382,26 @@ class SwapHandle:
                 mine = inputs.group[relayed] == inputs.groups.index(g) if g in inputs.groups else np.zeros(len(relayed), bool)
                 sel = relayed[mine]
                 g.relay.build(inputs.relay[sel], inputs.set_delay[sel], inputs.slots(sel), relayed_weights[mine])
+
+    def _own_vector_names(self) -> set:
+        """hoc names of the groups' buffer Vectors, which the recording probes leave out."""
+        return {vec.hname() for g in self.groups for vec in g.vectors()}
+
+    def _rows_in(self, scan, mask: np.ndarray) -> tuple:
+        """(positions in ``scan``, rows of the captured NetCons (-1: not captured), delays as read) of the
+        NetCons where ``mask``."""
+        positions = np.flatnonzero(mask)
+        return positions, self._inputs.rows_of(scan.numbers[positions]), scan.delays[positions]
+
+    def _sync_delays(self, scan, positions, rows, delays, mpi: bool, floor: float) -> None:
+        """The finitialize check's :meth:`_sync_delay` of the NetCons at ``positions`` (captured ``rows``,
+        ``delays`` as read): those whose delay changed; on several threads also those the thread floor
+        (h.dt may have changed since the swap) refuses; under MPI all (their ranks may have changed)."""
+        changed = delays != self._inputs.set_delay[rows]
+        if floor:  # several threads: NEURON needs every delay at least 2 h.dt
+            changed |= self._inputs.set_delay[rows] < floor - NEURON_MINDELAY_SLACK_MS
+        for j in (range(len(rows)) if mpi else np.flatnonzero(changed).tolist()):
+            self._sync_delay(scan.netcons.o(int(positions[j])), int(rows[j]), mpi, float(delays[j]), floor)
 
     def _tell_sourceless(self, scan, positions: np.ndarray, safe: np.ndarray) -> None:
         """Warn about the captured NetCons at ``positions`` of ``scan`` (no source on this rank) that
@@ -525,10 +532,9 @@ class SwapHandle:
         inputs = self._inputs
         scan = scan_netcons()
         capture_ids, _ = self._target_ids()
-        positions = np.flatnonzero(np.isin(scan.targets, capture_ids) & (scan.delays >= 0))
-        rows = inputs.rows_of(scan.numbers[positions])
-        positions, rows = positions[rows >= 0], rows[rows >= 0]
-        delays = scan.delays[positions]
+        positions, rows, delays = self._rows_in(scan, np.isin(scan.targets, capture_ids) & (scan.delays >= 0))
+        known = rows >= 0
+        positions, rows, delays = positions[known], rows[known], delays[known]
         mpi, floor = mpi_ranks() > 1, thread_min_delay()
         taken = []
         for j in np.flatnonzero(delays != inputs.set_delay[rows]).tolist():
@@ -555,7 +561,7 @@ class SwapHandle:
         ``h.frecord_init()``, not at once."""
         if not self.swapped or probing():
             return
-        own = {vec.hname() for g in self.groups for vec in g.vectors()}
+        own = self._own_vector_names()
         if not user_vectors(own):
             return  # nothing records anything (the bench network, say): nothing to look for
         if self._ion_probes is None:
@@ -645,7 +651,7 @@ def _probe_recordings(plan, handle=None) -> list:
                 driven = allowed.get(sec, ())
                 probes += [(seg, "v") for i, seg in enumerate(sec) if i not in driven]
     everything = probes + [(seg, var) for seg, var in wanted if hasattr(seg, f"_ref_{var}")]
-    own = {vec.hname() for g in handle.groups for vec in g.vectors()} if handle is not None else frozenset()
+    own = handle._own_vector_names() if handle is not None else frozenset()
     found, recorders = find_recordings(everything, exclude=own)
     lost = [(vec, everything[i][0]) for vec, i in found if i < len(probes)]
     if lost:
