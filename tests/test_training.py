@@ -307,6 +307,41 @@ def test_low_rank_input_map_folds_into_the_convolution():
         build_model(n_in, 1, ModelConfig(input_rank=n_in))
 
 
+def test_hidden_layers_in_the_closed_loop_the_rollout_and_the_step_model():
+    """ModelConfig.hidden: per-step dense layers between the convolution and the LSTM; the numpy closed loop, the
+    TensorFlow rollout and the exported step model compute what the Keras model does, and spike-only feedback
+    zeroes the LSTM's weights of the fed-back v behind the last hidden layer."""
+    pytest.importorskip("tensorflow")
+    import keras
+
+    from neuron_ann.training.closed_loop import run_closed_loop, weights_of
+    from neuron_ann.training.export import export_step_model, parity_check
+    from neuron_ann.training.model import ModelConfig, build_model, count_parameters
+    from neuron_ann.training.rollout import rollout_outputs
+    from neuron_ann.training.train import configure_tensorflow
+
+    tf = configure_tensorflow()
+    keras.utils.set_random_seed(4)
+    n_in = 12
+    plain = build_model(n_in, 1, ModelConfig(filters=8, kernel=3, lstm_units=16, feedback_v=False))
+    deep = build_model(n_in, 1, ModelConfig(filters=8, kernel=3, lstm_units=16, feedback_v=False, hidden=(24, 10)))
+    # two dense layers 8 -> 24 -> 10; the LSTM's input is 10 + 2 feedback columns wide instead of 8 + 2
+    assert count_parameters(deep) - count_parameters(plain) == (8 * 24 + 24) + (24 * 10 + 10) + 4 * 16 * (10 - 8)
+    kernel = deep.get_layer("lstm").get_weights()[0]
+    assert kernel.shape[0] == 12 and np.all(kernel[10] == 0.0) and np.any(kernel[11] != 0.0)
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(3, 120, n_in)).astype(np.float32)
+    raw = run_closed_loop(weights_of(deep), x.astype(np.float64))
+    np.testing.assert_allclose(np.asarray(rollout_outputs(deep, tf.constant(x))), raw, atol=1e-5)
+    assert np.abs(raw - run_closed_loop(weights_of(plain), x.astype(np.float64))).max() > 1e-3  # the layers do something
+    norm = {"x_mean": np.zeros(n_in), "x_std": np.ones(n_in), "v_mean": -65.0, "v_std": 10.0,
+            "readout_mean": np.zeros(1), "readout_std": np.ones(1)}
+    parity = parity_check(deep, export_step_model(deep, norm, 1.0), norm, x, 10, 1.0)
+    assert parity["max_abs_diff_v_mv"] < 1e-3 and parity["max_abs_diff_readouts"] < 1e-4
+    with pytest.raises(ValueError, match=r"hidden must list layer sizes of at least 1 unit, got \[16, 0\]"):
+        build_model(n_in, 1, ModelConfig(hidden=(16, 0)))
+
+
 def test_info_and_validate_commands(tiny_bundle, tmp_path, capsys):
     out, _ = tiny_bundle
     assert main(["info", str(out)]) == 0

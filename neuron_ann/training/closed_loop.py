@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import metrics
-from .export import has_feedback, layer_weights, sigmoid as _sigmoid
+from .export import has_feedback, hidden_weights, layer_weights, sigmoid as _sigmoid
 
 __all__ = ["weights_of", "run_closed_loop", "closed_loop_score", "raw_scores"]
 
@@ -21,7 +21,8 @@ def weights_of(model) -> dict:
     w_conv, b_conv, w_x, w_h, b_l, w_d, b_d = (np.asarray(w, np.float64) for w in layer_weights(model))
     kernel, n_in, filters = w_conv.shape
     return {"w_conv": w_conv.reshape(kernel * n_in, filters), "b_conv": b_conv, "kernel": kernel, "w_x": w_x, "w_h": w_h, "b_l": b_l,
-            "w_d": w_d, "b_d": b_d, "feedback": has_feedback(model)}
+            "w_d": w_d, "b_d": b_d, "feedback": has_feedback(model),
+            "hidden": [(np.asarray(w, np.float64), np.asarray(b, np.float64)) for w, b in hidden_weights(model)]}
 
 
 def run_closed_loop(weights: dict, x_norm) -> np.ndarray:
@@ -31,9 +32,12 @@ def run_closed_loop(weights: dict, x_norm) -> np.ndarray:
     kernel = w["kernel"]
     padded = np.concatenate([np.zeros((batch, kernel - 1, n_in)), x_norm], axis=1)
     w_conv = w["w_conv"].reshape(kernel, n_in, -1)
-    conv = sum(padded[:, j : j + steps] @ w_conv[j] for j in range(kernel))  # the convolution sees inputs only
-    conv = np.maximum(conv + w["b_conv"], 0.0) @ w["w_x"][: w_conv.shape[2]] + w["b_l"]
-    w_fb = w["w_x"][w_conv.shape[2] :]
+    conv = np.maximum(sum(padded[:, j : j + steps] @ w_conv[j] for j in range(kernel)) + w["b_conv"], 0.0)  # inputs only
+    for w_hid, b_hid in w.get("hidden", ()):
+        conv = np.maximum(conv @ w_hid + b_hid, 0.0)
+    width = conv.shape[2]
+    conv = conv @ w["w_x"][:width] + w["b_l"]
+    w_fb = w["w_x"][width:]
     units = w["w_h"].shape[0]
     h = np.zeros((batch, units))
     c = np.zeros((batch, units))

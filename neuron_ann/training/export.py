@@ -19,7 +19,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["STATE", "FEEDBACK_STATE", "state_names", "export_step_model", "run_step_model", "parity_check", "keras_predict",
-           "has_spike_offset", "lstm_update", "step_feedback"]
+           "has_spike_offset", "lstm_update", "step_feedback",
+           "hidden_layers", "hidden_weights"]
 
 OPSET = 17
 #: (input name, output name) of each state tensor, in graph order
@@ -76,6 +77,16 @@ def layer_weights(model):
     return w_conv, b_conv, w_x, w_h, b_l, w_d, b_d
 
 
+def hidden_layers(model) -> list:
+    """The per-step hidden layers ("hidden_1", ...; ``ModelConfig.hidden``) in order."""
+    return sorted((layer for layer in model.layers if layer.name.startswith("hidden_")), key=lambda layer: int(layer.name[7:]))
+
+
+def hidden_weights(model) -> list:
+    """Numpy ``(w, b)`` of each per-step hidden layer, in order."""
+    return [tuple(np.asarray(w) for w in layer.get_weights()) for layer in hidden_layers(model)]
+
+
 def has_input_map(model) -> bool:
     return any(layer.name == "sites" for layer in model.layers)
 
@@ -114,6 +125,7 @@ def export_step_model(model, norm: dict, dt_ms: float | None = None):
     import tf2onnx
 
     w_conv, b_conv, w_x, w_h, b_l, w_d, b_d = layer_weights(model)
+    hidden = [(w.astype(np.float32), b.astype(np.float32)) for w, b in hidden_weights(model)]
     kernel, n_in, filters = w_conv.shape
     x_mean = np.asarray(norm["x_mean"], np.float32)
     x_scale = (1.0 / np.asarray(norm["x_std"], np.float32)).astype(np.float32)
@@ -135,6 +147,8 @@ def export_step_model(model, norm: dict, dt_ms: float | None = None):
         window = tf.concat([conv_state, xn[:, None, :]], axis=1)
         flat = tf.reshape(window, [-1, kernel * n_in])
         a = tf.nn.relu(tf.matmul(flat, w_conv_flat) + b_conv.astype(np.float32))
+        for w_hid, b_hid in hidden:
+            a = tf.nn.relu(tf.matmul(a, w_hid) + b_hid)
         if feedback:
             a = tf.concat([a, fb[0]], axis=1)
         z = tf.matmul(a, w_x.astype(np.float32)) + tf.matmul(h, w_h.astype(np.float32)) + b_l.astype(np.float32)

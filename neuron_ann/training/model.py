@@ -1,4 +1,5 @@
-"""The CNN-LSTM surrogate in Keras: causal convolution over the input columns, an LSTM, dense heads.
+"""The CNN-LSTM surrogate in Keras: causal convolution over the input columns, optional per-step dense
+layers, an LSTM, dense heads.
 
 The Keras model works on normalised inputs and predicts, per step, the normalised soma
 voltage, a spike logit, the normalised readouts and, with ``spike_offset``, the logit of
@@ -54,6 +55,12 @@ class ModelConfig:
     # map folds into the convolution's kernel at export (export.layer_weights): the step model
     # and its cost are those of the full-rank model. 0: no map
     input_rank: int = 0
+    # hidden: sizes of per-step dense layers (ReLU) between the convolution and the LSTM
+    # (layers "hidden_1", ...): a deeper nonlinear map of each step's convolved inputs, as the
+    # deep networks of Beniaguev et al. 2021 (Neuron 109:2727) and the per-step MLP of the ELM
+    # neuron (Spieler et al., ICLR 2024) suggest for a cell whose dendrites integrate
+    # nonlinearly. Empty: none. On the L5PC it overfitted sooner (docs/measurements.md)
+    hidden: tuple = ()
 
     def check(self, n_inputs: int) -> None:
         """Refuse settings no model can be built with, for a cell with ``n_inputs`` input columns
@@ -67,13 +74,22 @@ class ModelConfig:
                                "0 turns it off.")
         if self.dropout and not 0.0 < self.dropout < 1.0:
             raise DatasetError(f"dropout must lie in [0, 1), got {self.dropout}.")
+        if any(int(n) != n or n < 1 for n in self.hidden):
+            raise DatasetError(f"hidden must list layer sizes of at least 1 unit, got {list(self.hidden)}; () for none.")
+
+    @property
+    def lstm_input_width(self) -> int:
+        """Width of what the LSTM sees before the feedback columns: the last hidden layer's, else the convolution's."""
+        return int(self.hidden[-1]) if self.hidden else self.filters
 
     @property
     def feedback_width(self) -> int:
         return FEEDBACK_WIDTH + (1 if self.spike_offset else 0)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        d["hidden"] = [int(n) for n in self.hidden]
+        return d
 
 
 def build_model(n_inputs: int, n_readouts: int, config: ModelConfig):
@@ -87,6 +103,8 @@ def build_model(n_inputs: int, n_readouts: int, config: ModelConfig):
     h = keras.layers.Conv1D(config.filters, config.kernel, padding="causal", activation="relu", name="conv")(h)
     if config.dropout:
         h = keras.layers.Dropout(config.dropout, name="dropout")(h)
+    for i, units in enumerate(config.hidden):
+        h = keras.layers.Dense(int(units), activation="relu", name=f"hidden_{i + 1}")(h)
     inputs = inp
     if config.feedback:
         fb = keras.Input(shape=(None, config.feedback_width), name="feedback")
@@ -101,7 +119,7 @@ def build_model(n_inputs: int, n_readouts: int, config: ModelConfig):
     model = keras.Model(inputs, out, name="cnn_lstm")
     if config.feedback and not config.feedback_v:  # the step model multiplies its own v by these: zero, and they get no gradient
         kernel, recurrent, bias = lstm.get_weights()
-        kernel[config.filters] = 0.0
+        kernel[config.lstm_input_width] = 0.0
         lstm.set_weights([kernel, recurrent, bias])
     return model
 

@@ -15,7 +15,7 @@ so closed-loop epochs can follow teacher-forced ones.
 
 from __future__ import annotations
 
-from .export import has_input_map, lstm_update, step_feedback
+from .export import has_input_map, hidden_layers, lstm_update, step_feedback
 
 __all__ = ["rollout_outputs", "make_rollout_step"]
 
@@ -28,13 +28,15 @@ def rollout_outputs(model, x, spike_offset: bool = False):
     conv = model.get_layer("conv")
     cell = model.get_layer("lstm").cell
     heads = model.get_layer("heads")
-    filters = conv.filters
     if has_input_map(model):
         x = model.get_layer("sites")(x)
     a = conv(x)  # [B, T, F]: the convolution sees the inputs only
+    for layer in hidden_layers(model):
+        a = layer(a)
+    width = a.shape[-1]
     w_x = cell.kernel
-    pre = tf.einsum("btf,fg->tbg", a, w_x[:filters]) + cell.bias  # [T, B, 4U]
-    w_fb = w_x[filters:]
+    pre = tf.einsum("btf,fg->tbg", a, w_x[:width]) + cell.bias  # [T, B, 4U]
+    w_fb = w_x[width:]
     batch = tf.shape(x)[0]
     units = cell.units
     width = w_fb.shape[0]
