@@ -61,7 +61,7 @@ def main(bundle_path, out_path, detailed=False, maxstep_first=False, ring_delay=
                 nc = neuron_ann.gid_connect(pre, cells[gid].syn)  # pc.gid_connect, or onto a swapped cell
                 nc.weight[0], nc.delay = w, d
                 keep.append(nc)
-                if d == ring_delay:
+                if pre == (gid - 1) % N_CELLS:
                     ring.append(nc)
     if maxstep_first:
         pc.set_maxstep(10)

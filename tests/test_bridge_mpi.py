@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-import tiny_bundles as tb
 
 HERE = Path(__file__).resolve().parent
 SCRIPT = HERE / "mpi_ring.py"
@@ -54,15 +53,14 @@ def _expected_ring_raster(ring_delay=1.5, tstop=30.0, n=6, dt=1.0, later=None):
 
 
 @pytest.mark.mpi
-def test_two_ranks_equal_one_rank(tmp_path):
+def test_two_ranks_equal_one_rank(tmp_path, ball_path):
     mpiexec, env = _mpi_setup()
-    bundle = tb.ballhh_bundle(tmp_path / "ball.onnx", threshold=0.3)
-    one = _run([sys.executable, str(SCRIPT), str(bundle), str(tmp_path / "one.json")], env, tmp_path / "one.json")
-    two = _run([mpiexec, "-n", "2", sys.executable, str(SCRIPT), str(bundle), str(tmp_path / "two.json")], env, tmp_path / "two.json")
+    one = _run([sys.executable, str(SCRIPT), str(ball_path), str(tmp_path / "one.json")], env, tmp_path / "one.json")
+    two = _run([mpiexec, "-n", "2", sys.executable, str(SCRIPT), str(ball_path), str(tmp_path / "two.json")], env, tmp_path / "two.json")
     # pc.set_maxstep before the swap: NEURON's spike exchange interval (the minimum cross-rank
     # delay) must be the shortened 1.4 ms, not the user's 2.4 ms, or a spike at 5.5 that arrives
     # at 7.9 (captured at 6.9) would reach the capture only at the exchange at 7.2, a row late
-    early = _run([mpiexec, "-n", "2", sys.executable, str(SCRIPT), str(bundle), str(tmp_path / "early.json"), "--maxstep-first",
+    early = _run([mpiexec, "-n", "2", sys.executable, str(SCRIPT), str(ball_path), str(tmp_path / "early.json"), "--maxstep-first",
                   "--ring-delay", "2.4"], env, tmp_path / "early.json")
     assert one["nhost"] == 1 and two["nhost"] == 2 and early["nhost"] == 2
     assert len(one["raster"]) > 10
@@ -76,12 +74,11 @@ def test_two_ranks_equal_one_rank(tmp_path):
 
 
 @pytest.mark.mpi
-def test_direct_delivery_on_two_ranks_equals_one_rank(tmp_path):
+def test_direct_delivery_on_two_ranks_equals_one_rank(tmp_path, ball_path):
     """direct_delivery=True: on 2 ranks the gid-2 links are local (delivered by the runtime), the gid-1 links cross ranks."""
     mpiexec, env = _mpi_setup()
-    bundle = tb.ballhh_bundle(tmp_path / "ball.onnx", threshold=0.3)
-    one = _run([sys.executable, str(SCRIPT), str(bundle), str(tmp_path / "one.json"), "--direct"], env, tmp_path / "one.json")
-    two = _run([mpiexec, "-n", "2", sys.executable, str(SCRIPT), str(bundle), str(tmp_path / "two.json"), "--direct"], env,
+    one = _run([sys.executable, str(SCRIPT), str(ball_path), str(tmp_path / "one.json"), "--direct"], env, tmp_path / "one.json")
+    two = _run([mpiexec, "-n", "2", sys.executable, str(SCRIPT), str(ball_path), str(tmp_path / "two.json"), "--direct"], env,
                tmp_path / "two.json")
     assert one["direct_connections"] == [12]  # 6 cells x (gid-1, gid-2)
     assert two["direct_connections"] == [3, 3]  # per rank: its 3 cells' gid-2 links
@@ -94,13 +91,12 @@ def test_direct_delivery_on_two_ranks_equals_one_rank(tmp_path):
 
 @pytest.mark.mpi
 @pytest.mark.parametrize("direct", [False, True])
-def test_ring_connected_after_the_swap_on_two_ranks(tmp_path, direct):
+def test_ring_connected_after_the_swap_on_two_ranks(tmp_path, ball_path, direct):
     """Each rank swaps its cells first and then makes the ring's gid_connects and the drive with
     neuron_ann.gid_connect / neuron_ann.NetCon: the raster of the ring connected before the swap."""
     mpiexec, env = _mpi_setup()
-    bundle = tb.ballhh_bundle(tmp_path / "ball.onnx", threshold=0.3)
     options = ["--connect-after"] + (["--direct"] if direct else [])
-    two = _run([mpiexec, "-n", "2", sys.executable, str(SCRIPT), str(bundle), str(tmp_path / "two.json"), *options], env,
+    two = _run([mpiexec, "-n", "2", sys.executable, str(SCRIPT), str(ball_path), str(tmp_path / "two.json"), *options], env,
                tmp_path / "two.json")
     expected = _expected_ring_raster(1.5)
     assert two["nhost"] == 2 and len(expected) > 10
@@ -111,14 +107,13 @@ def test_ring_connected_after_the_swap_on_two_ranks(tmp_path, direct):
 
 
 @pytest.mark.mpi
-def test_delay_set_between_two_psolve_on_two_ranks(tmp_path):
+def test_delay_set_between_two_psolve_on_two_ranks(tmp_path, ball_path):
     """neuron_ann.bridge.set_delay between two pc.psolve calls on the ring's links (local and across ranks):
     the hand-computed raster, on one rank and on two."""
     mpiexec, env = _mpi_setup()
-    bundle = tb.ballhh_bundle(tmp_path / "ball.onnx", threshold=0.3)
     options = ["--ring-delay-later", "2.6"]
-    one = _run([sys.executable, str(SCRIPT), str(bundle), str(tmp_path / "one.json"), *options], env, tmp_path / "one.json")
-    two = _run([mpiexec, "-n", "2", sys.executable, str(SCRIPT), str(bundle), str(tmp_path / "two.json"), *options], env,
+    one = _run([sys.executable, str(SCRIPT), str(ball_path), str(tmp_path / "one.json"), *options], env, tmp_path / "one.json")
+    two = _run([mpiexec, "-n", "2", sys.executable, str(SCRIPT), str(ball_path), str(tmp_path / "two.json"), *options], env,
                tmp_path / "two.json")
     expected = _expected_ring_raster(1.5, later=2.6)
     assert expected != _expected_ring_raster(1.5) and len(expected) > 10
@@ -128,11 +123,10 @@ def test_delay_set_between_two_psolve_on_two_ranks(tmp_path):
 
 
 @pytest.mark.mpi
-def test_cross_rank_delay_of_one_exchange_step_refused(tmp_path):
+def test_cross_rank_delay_of_one_exchange_step_refused(tmp_path, ball_path):
     """Across ranks a delay of exactly dt_ms would be shortened to ~0, which NEURON's spike exchange cannot carry."""
     mpiexec, env = _mpi_setup()
-    bundle = tb.ballhh_bundle(tmp_path / "ball.onnx", threshold=0.3)
-    cmd = [mpiexec, "-n", "2", sys.executable, str(SCRIPT), str(bundle), str(tmp_path / "x.json"), "--ring-delay", "1.0"]
+    cmd = [mpiexec, "-n", "2", sys.executable, str(SCRIPT), str(ball_path), str(tmp_path / "x.json"), "--ring-delay", "1.0"]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     text = proc.stdout + proc.stderr
     assert proc.returncode != 0 and not (tmp_path / "x.json").exists(), text[-3000:]

@@ -150,13 +150,12 @@ def probing() -> bool:
     return _probing[0]
 
 
-def recorded_now(probes: list, exclude=frozenset()) -> list:
-    """(Vector, index into ``probes``) for every Vector, but those named in ``exclude``, that records
+def recorded_now(probes: list, vectors: list) -> list:
+    """(Vector, index into ``probes``) for every Vector of ``vectors`` (:func:`user_vectors`) that records
     one of ``probes`` ((segment, variable) pairs) at every step. For an initialization handler of
     type 2 (after NEURON's t = 0 sample): it writes a distinct sentinel into each probed variable,
     has NEURON take every recording's t = 0 sample again (``h.frecord_init()``), then puts the
     values back and takes the samples again. Ion currents too: nothing computes currents between."""
-    vectors = user_vectors(exclude)
     if not vectors:
         return []
     sentinels = SENTINEL_BASE_MV + SENTINEL_SPACING * np.arange(len(probes), dtype=float)

@@ -561,8 +561,8 @@ class SwapHandle:
         ``h.frecord_init()``, not at once."""
         if not self.swapped or probing():
             return
-        own = self._own_vector_names()
-        if not user_vectors(own):
+        vectors = user_vectors(self._own_vector_names())
+        if not vectors:
             return  # nothing records anything (the bench network, say): nothing to look for
         if self._ion_probes is None:
             self._ion_probes = [(g, i, seg, variable) for g in self.groups for i in range(g.n_cells)
@@ -570,7 +570,7 @@ class SwapHandle:
         if not self._ion_probes:
             return
         with gc_paused():
-            found = recorded_now([(seg, variable) for _, _, seg, variable in self._ion_probes], exclude=own)
+            found = recorded_now([(seg, variable) for _, _, seg, variable in self._ion_probes], vectors)
         if not found:
             return
         vec, i = found[0]
