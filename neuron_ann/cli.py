@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dt", type=float, default=None, help="surrogate step in ms (default per cell type)")
     p.add_argument("--spike-offset", action="store_true", default=None,
                    help="also predict where in the step each spike falls (emitted then, not at the step's middle)")
+    p.add_argument("--conductance-inputs", action=argparse.BooleanOptionalAction, default=None,
+                   help="also feed the model the synaptic conductances its inputs cause (the synapses' known kinetics), "
+                        "beside the raw event weights (default per cell type)")
     p.add_argument("--closed-loop-epochs", type=int, default=None,
                    help="train the last N epochs closed-loop: the model runs on its own fed-back output, as in NEURON")
 

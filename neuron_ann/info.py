@@ -52,6 +52,11 @@ def format_info(meta: dict, path) -> str:
     lines.append("  synapse kinds:")
     for kind, spec in meta["synapse_kinds"].items():
         lines.append(f"    {kind}: {spec['mechanism']} {_fmt(spec.get('params', {}))}")
+    if "conductance_inputs" in meta:  # what the step model computes from the inputs below (training/conductances.py)
+        cols = meta["conductance_inputs"]["columns"]
+        lines.append(f"  model inputs     the inputs below and {len(cols)} synaptic conductances, computed by the step model from the event weights:")
+        lines += [f"    {c['name']}  sites {_fmt(c['sites'])}, rise {c['tau_rise_ms']:g} ms, decay {c['tau_decay_ms']:g} ms, peak {c['peak']:g} x weight"
+                  for c in cols[:8]] + ([f"    ... ({len(cols) - 8} more)"] if len(cols) > 8 else [])
     lines.append(f"  inputs           {len(meta['inputs'])}: " + ", ".join(f"{i['name']} [{i['units']}]" for i in meta["inputs"][:8]) + (" ..." if len(meta["inputs"]) > 8 else ""))
     lines.append("  outputs:")
     for o in meta["outputs"]:
@@ -69,7 +74,7 @@ def format_info(meta: dict, path) -> str:
             lines += _tree(meta[section], 4, skip=skip)
     rest = {k: v for k, v in meta.items() if k not in {"format_version", "cell_type", "dt_ms", "warmup_steps", "spike_threshold", "sites",
                                                         "synapse_kinds", "inputs", "outputs", "derived_readouts", "state", "validation",
-                                                        "normalization", "provenance"}}
+                                                        "normalization", "provenance", "conductance_inputs"}}
     if rest:
         lines.append("  other:")
         lines += _tree(rest, 4)

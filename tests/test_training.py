@@ -45,7 +45,8 @@ def test_tiny_end_to_end(tiny_bundle):
     loaded = bundle.load(out)
     assert loaded.meta["validation"]["parity"]["max_abs_diff_v_mv"] < 1e-3
     assert [o["name"] for o in loaded.meta["outputs"]] == ["v", "spike", "ina", "ik"]
-    assert loaded.meta["state"][0]["shape"] == [2, 7]
+    # BallHH's default: the 6 sites' weights, their 3 conductances at the soma, the current
+    assert loaded.meta["state"][0]["shape"] == [2, 10] and loaded.meta["state"][-1]["shape"] == [6]
     prov = loaded.meta["provenance"]
     assert prov["seed"] == 3 and prov["dataset"]["n_sims"] == 4 and prov["versions"]["tensorflow"]
     assert "ve_clipped" in loaded.meta["validation"] and "rest_check" in loaded.meta["validation"]
@@ -56,7 +57,8 @@ def test_feedback_state_is_the_step_models_own_output(tiny_bundle):
     from neuron_ann.validate import make_session
 
     out, meta = tiny_bundle
-    assert [s["input"] for s in meta["state"]] == ["conv_state_in", "h_in", "c_in", "fb_in"] and meta["state"][3]["shape"] == [2]
+    # BallHH's default model also sees its inputs' conductances (syn_state, last)
+    assert [s["input"] for s in meta["state"]] == ["conv_state_in", "h_in", "c_in", "fb_in", "syn_state_in"] and meta["state"][3]["shape"] == [2]
     session = make_session(bundle.load(out).model_bytes)
     rng = np.random.default_rng(0)
     feed = {"x": np.abs(rng.normal(size=(5, 7))).astype(np.float32) * 0.01}
@@ -74,14 +76,17 @@ def test_feedback_state_is_the_step_models_own_output(tiny_bundle):
 
 
 def test_numpy_closed_loop_matches_the_exported_step_model(tiny_bundle):
-    """The per-epoch closed-loop score runs the model in numpy; it must be the step model NEURON runs."""
+    """The per-epoch closed-loop score runs the model in numpy (on the conductances computed in numpy); it must be
+    the step model NEURON runs (which computes them itself)."""
     from neuron_ann.training.closed_loop import run_closed_loop, weights_of
+    from neuron_ann.training.conductances import ConductanceInputs
     from neuron_ann.training.model import ModelConfig, build_model
     from neuron_ann.validate import make_session, predict
 
     out, meta = tiny_bundle
     cfg = meta["provenance"]["training"]["model"]
-    model = build_model(7, 2, ModelConfig(**cfg))
+    conductances = ConductanceInputs.from_dict(meta["conductance_inputs"])
+    model = build_model(conductances.width, 2, ModelConfig(**cfg))
     model.load_weights(out.with_name(out.stem + "_work") / "checkpoints" / "best.weights.h5")
     rng = np.random.default_rng(1)
     x = np.zeros((3, 300, 7), np.float32)
@@ -90,7 +95,7 @@ def test_numpy_closed_loop_matches_the_exported_step_model(tiny_bundle):
     y_onnx = predict(make_session(bundle.load(out).model_bytes), meta, x)
     norm = meta["normalization"]
     warm = int(meta["warmup_steps"])
-    x_all = np.concatenate([np.zeros((3, warm, 7), np.float32), x], axis=1)
+    x_all = np.stack([conductances.apply(seq) for seq in np.concatenate([np.zeros((3, warm, 7), np.float32), x], axis=1)])
     raw = run_closed_loop(weights_of(model), (x_all - np.asarray(norm["x_mean"])) / np.asarray(norm["x_std"]))[:, warm:]
     np.testing.assert_allclose(raw[..., 0] * norm["v_std"] + norm["v_mean"], y_onnx[..., 0], atol=1e-3)
     np.testing.assert_allclose(1 / (1 + np.exp(-raw[..., 1])), y_onnx[..., 1], atol=1e-4)
@@ -102,7 +107,7 @@ def test_tiny_model_without_feedback(tmp_path):
 
     meta = train_surrogate(
         "BallHH", tmp_path / "plain.onnx", sim_seconds=4, sim_ms=2000, epochs=1, processes=1, seed=4,
-        model={"filters": 8, "kernel": 3, "lstm_units": 12, "feedback": False},
+        model={"filters": 8, "kernel": 3, "lstm_units": 12, "feedback": False, "conductances": False},
         train={"steps_per_epoch": 3, "batch_size": 4, "window": 100, "warmup_steps": 10, "val_windows": 4, "seed": 9}, progress=False,
     )
     assert meta["validation"]["parity"]["max_abs_diff_v_mv"] < 1e-3
@@ -184,7 +189,7 @@ def test_tiny_spike_offset_model(tmp_path):
     out = tmp_path / "offset.onnx"
     meta = train_surrogate(
         "BallHH", out, sim_seconds=4, sim_ms=2000, epochs=1, processes=1, seed=5,
-        model={"filters": 8, "kernel": 3, "lstm_units": 12, "spike_offset": True},
+        model={"filters": 8, "kernel": 3, "lstm_units": 12, "spike_offset": True, "conductances": False},  # raw weights only
         train={"steps_per_epoch": 3, "batch_size": 4, "window": 100, "warmup_steps": 10, "val_windows": 4}, progress=False,
     )
     assert meta["validation"]["parity"]["max_abs_diff_v_mv"] < 1e-3
@@ -342,6 +347,100 @@ def test_hidden_layers_in_the_closed_loop_the_rollout_and_the_step_model():
         build_model(n_in, 1, ModelConfig(hidden=(16, 0)))
 
 
+def test_conductance_inputs_are_neurons_synaptic_conductances():
+    """ConductanceInputs computes, from per-step event weights, the conductances NEURON's AMPA_NMDA and GABA_A
+    synapses produce (events in the step's middle, values at the step's end); sites at one place share them."""
+    from neuron import h
+
+    from neuron_ann.dataset.cellspec import synapse_kinds_metadata
+    from neuron_ann.training.conductances import ConductanceInputs
+
+    kinds = synapse_kinds_metadata()
+    soma = {"section": "soma", "x": 0.5}
+    sites = [{"kind": "exc", **soma}] * 4 + [{"kind": "inh", **soma}] * 2 + [{"kind": "exc", "section": "dend", "x": 0.5}]
+    filt = ConductanceInputs.for_sites(sites, kinds, 0.5)
+    assert [c["name"] for c in filt.columns] == ["AMPA:soma(0.5)", "NMDA:soma(0.5)", "g:soma(0.5)", "AMPA:dend(0.5)", "NMDA:dend(0.5)"]
+    assert filt.columns[0]["sites"] == [0, 1, 2, 3] and filt.columns[2]["sites"] == [4, 5] and filt.width == 7 + 5 + 1
+
+    sec = h.Section(name="cond_test")
+    exc, inh = h.AMPA_NMDA(sec(0.5)), h.GABA_A(sec(0.5))
+    events = [(exc, 10.25, 0.001, 0), (exc, 12.75, 0.002, 2), (exc, 40.25, 0.0015, 1), (inh, 11.25, 0.003, 4), (inh, 30.75, 0.001, 5)]
+    stims, ncs = [], []
+    for syn, t, w, _ in events:
+        stim = h.NetStim()
+        stim.number, stim.start = 1, t
+        nc = h.NetCon(stim, syn)
+        nc.weight[0], nc.delay = w, 0.0
+        stims.append(stim)
+        ncs.append(nc)
+    recs = [h.Vector().record(ref) for ref in (exc._ref_A_AMPA, exc._ref_B_AMPA, exc._ref_A_NMDA, exc._ref_B_NMDA, inh._ref_A, inh._ref_B)]
+    h.dt = 0.025
+    h.finitialize(-65.0)
+    h.continuerun(100.0)
+    a_ampa, b_ampa, a_nmda, b_nmda, a_gaba, b_gaba = (np.asarray(r) for r in recs)
+    ends = np.round(np.arange(1, 200) * 0.5 / 0.025).astype(int)  # the recorded sample at each step's end
+    x = np.zeros((199, 8))
+    for _, t, w, column in events:
+        x[int(t // 0.5), column] += w
+    g = filt.apply(x)
+    np.testing.assert_allclose(g[:, :7], x[:, :7], rtol=1e-6)  # the event weights pass through, then the conductances
+    for column, want in ((7, b_ampa - a_ampa), (8, b_nmda - a_nmda), (9, b_gaba - a_gaba)):
+        np.testing.assert_allclose(g[:, column], want[ends], atol=1e-7 * 0.003)
+    assert g[80:90, 7].max() == pytest.approx(0.0015, rel=0.1)  # AMPA peaks at the weight (sampled at step ends)
+    assert np.all(g[:, 10:] == 0.0)  # nothing at the other place; the current column
+    del stims, ncs, exc, inh
+    h.delete_section(sec=sec)
+
+    with pytest.raises(DatasetError, match=r"conductance inputs need the kinetics of synapse kind 'exc' \(ExpSyn\)"):
+        ConductanceInputs.for_sites(sites, {"exc": {"mechanism": "ExpSyn", "params": {}}, "inh": kinds["inh"]}, 0.5)
+
+
+def test_conductance_inputs_in_the_step_model(tmp_path):
+    """A model trained on conductances: its step model takes the raw event weights and computes them (state
+    syn_state_in), equal to the Keras model on the numpy conductances; the whole train command makes such a bundle."""
+    pytest.importorskip("tensorflow")
+    import keras
+
+    from neuron_ann.dataset.cellspec import synapse_kinds_metadata
+    from neuron_ann.training.command import train_surrogate
+    from neuron_ann.training.conductances import ConductanceInputs
+    from neuron_ann.training.export import export_step_model, parity_check
+    from neuron_ann.training.model import ModelConfig, build_model
+
+    sites = [{"kind": "exc", "section": "soma", "x": 0.5}] * 3 + [{"kind": "inh", "section": "soma", "x": 0.5}]
+    filt = ConductanceInputs.for_sites(sites, synapse_kinds_metadata(), 1.0)
+    keras.utils.set_random_seed(5)
+    model = build_model(filt.width, 0, ModelConfig(filters=8, kernel=3, lstm_units=16, conductances=True))
+    rng = np.random.default_rng(2)
+    x = (rng.uniform(size=(2, 150, 5)) < 0.05) * rng.uniform(0.001, 0.004, size=(2, 150, 5))
+    x[..., 4] = rng.normal(0.1, 0.05, size=(2, 150))
+    g = np.stack([filt.apply(seq) for seq in x])
+    norm = {"x_mean": [0] * 7 + [0.1], "x_std": [0.002] * 4 + [float(s) for s in g[..., 4:7].mean((0, 1))] + [0.05], "v_mean": -65.0, "v_std": 10.0,
+            "readout_mean": [], "readout_std": []}
+    onnx_model = export_step_model(model, norm, 1.0, filt)
+    assert [i.name for i in onnx_model.graph.input][-1] == "syn_state_in"
+    parity = parity_check(model, onnx_model, norm, x.astype(np.float32), 10, 1.0, filt)
+    assert parity["max_abs_diff_v_mv"] < 1e-3 and parity["max_abs_diff_spike_prob"] < 1e-4
+
+    meta = train_surrogate(
+        "BallHH", tmp_path / "g.onnx", sim_seconds=4, sim_ms=2000, epochs=1, processes=1, seed=4,
+        model={"filters": 8, "kernel": 3, "lstm_units": 12, "conductances": True},
+        train={"steps_per_epoch": 3, "batch_size": 4, "window": 100, "warmup_steps": 10, "val_windows": 4}, progress=False,
+    )
+    assert meta["validation"]["parity"]["max_abs_diff_v_mv"] < 1e-3
+    assert meta["state"][-1] == {"input": "syn_state_in", "output": "syn_state_out", "shape": [6]}
+    assert len(meta["inputs"]) == 7 and len(meta["normalization"]["x_std"]) == 10  # 6 sites, AMPA, NMDA, GABA_A at the soma, current
+    assert [c["name"] for c in meta["conductance_inputs"]["columns"]] == ["AMPA:soma(0.5)", "NMDA:soma(0.5)", "g:soma(0.5)"]
+    from neuron_ann.info import format_info
+
+    text = format_info(bundle.load(tmp_path / "g.onnx").meta, "g.onnx")
+    assert "model inputs     the inputs below and 3 synaptic conductances" in text and "NMDA:soma(0.5)  sites [0, 1, 2, 3], rise 2 ms, decay 43 ms, peak 0.7" in text
+    from neuron import h
+
+    for sec in list(h.allsec()):
+        h.delete_section(sec=sec)
+
+
 def test_info_and_validate_commands(tiny_bundle, tmp_path, capsys):
     out, _ = tiny_bundle
     assert main(["info", str(out)]) == 0
@@ -367,8 +466,9 @@ def test_cli_errors_before_simulation(tmp_path, capsys):
     assert not (tmp_path / "x_work").exists()
     from neuron_ann.training.command import train_surrogate  # model settings, too, before any data is generated
 
-    with pytest.raises(DatasetError, match=r"input_rank must lie between 1 and 6 \(fewer than the 7 inputs\), got 7"):
-        train_surrogate("BallHH", tmp_path / "x.onnx", model={"input_rank": 7}, progress=False)
+    # BallHH's model inputs: 6 sites' weights, their 3 conductances, the current
+    with pytest.raises(DatasetError, match=r"input_rank must lie between 1 and 9 \(fewer than the 10 inputs\), got 10"):
+        train_surrogate("BallHH", tmp_path / "x.onnx", model={"input_rank": 10}, progress=False)
     assert not (tmp_path / "x_work" / "dataset").exists()
 
 

@@ -1,6 +1,7 @@
 """Reading a dataset folder: one simulation at a time, statistics, and training windows.
 
-Nothing here holds more than one simulation file (plus a small shuffle buffer) in memory.
+Nothing here holds more than one simulation file (plus a small shuffle buffer) in memory,
+except, with an input transform, each simulation's transformed inputs.
 """
 
 from __future__ import annotations
@@ -52,8 +53,13 @@ def spike_fractions(d: dict, dt_ms: float) -> np.ndarray:
 class Dataset:
     """A generated dataset folder, split by simulation index into train / val / test."""
 
-    def __init__(self, folder, split: tuple[int, int, int] | None = None):
+    def __init__(self, folder, split: tuple[int, int, int] | None = None, transform=None):
+        """``transform``: what the model's inputs are made of the recorded rows, an object with
+        ``apply(x) -> x'`` over one whole simulation and ``width`` (the columns of x'), such as
+        ``training.conductances.ConductanceInputs``; each simulation's x' is computed once and kept."""
         self.folder = Path(folder)
+        self.transform = transform
+        self._transformed: dict = {}
         cfg = self.folder / "dataset.json"
         if not cfg.is_file():
             raise DatasetError(f"{self.folder} is not a dataset folder (no dataset.json); generate it with 'neuron-ann train'.")
@@ -78,6 +84,21 @@ class Dataset:
     def paths(self, part: str) -> list[Path]:
         return [sim_path(self.folder, i) for i in self.indices[part]]
 
+    @property
+    def n_inputs(self) -> int:
+        """Input columns the model sees: the recorded ones, or the transform's."""
+        return self.config.n_inputs if self.transform is None else self.transform.width
+
+    def read(self, path) -> dict:
+        """:func:`read_sim`, with ``x`` made by the transform where there is one."""
+        d = read_sim(path)
+        if self.transform is not None:
+            key = str(path)
+            if key not in self._transformed:
+                self._transformed[key] = self.transform.apply(d["x"])
+            d["x"] = self._transformed[key]
+        return d
+
     def statistics(self, part: str = "train") -> dict:
         """Per-column mean and standard deviation of inputs, v and readouts, plus the spike fraction (streamed)."""
         count = 0
@@ -86,7 +107,7 @@ class Dataset:
         n_spike = 0
         v_rest = []
         for path in self.paths(part):
-            d = read_sim(path)
+            d = self.read(path)
             cols = np.concatenate([d["x"], d["v"][:, None], d["readouts"]], axis=1).astype(np.float64)
             sums = cols.sum(0) if sums is None else sums + cols.sum(0)
             sq = (cols**2).sum(0) if sq is None else sq + (cols**2).sum(0)
@@ -100,7 +121,7 @@ class Dataset:
             raise DatasetError(f"the {part} part of {self.folder} is empty; generate more simulations.")
         mean = sums / count
         std = np.sqrt(np.maximum(sq / count - mean**2, 0.0))
-        n_in = self.config.n_inputs
+        n_in = self.n_inputs
         return {
             "n_steps": count,
             "x_mean": mean[:n_in].tolist(),
@@ -131,7 +152,7 @@ class Dataset:
         total = warmup + length
         while True:
             for fi in rng.permutation(len(paths)):
-                d = read_sim(paths[fi])
+                d = self.read(paths[fi])
                 d["frac"] = spike_fractions(d, self.config.dt_ms)
                 n = len(d["v"])
                 v_rest = float(d["v_rest_mv"]) if "v_rest_mv" in d else float(d["v"][0])

@@ -146,12 +146,17 @@ def train_surrogate(
         celsius=float(getattr(source.factory, "celsius", h.celsius)),  # a bundled cell declares its temperature
         ranges=ranges or defaults["ranges"],
     )
-    model_cfg.check(config.n_inputs)
+    conductances = None
+    if model_cfg.conductances:
+        from .conductances import ConductanceInputs
+
+        conductances = ConductanceInputs.for_sites(sites, synapse_kinds_metadata(), dt_ms)
+    model_cfg.check(config.n_inputs if conductances is None else conductances.width)
     print(f"[1/4] data: {config.n_sims} simulations of {sim_ms / 1000:g} s ({n_train} train, {n_val} val, {n_val} test) -> {work_dir / 'dataset'}", flush=True)
     t0 = time.perf_counter()
     manifest = generate_dataset(source, config, work_dir / "dataset", processes=processes, progress=progress)
     data_wall = time.perf_counter() - t0
-    dataset = Dataset(work_dir / "dataset", split=(n_train, n_val, n_val))
+    dataset = Dataset(work_dir / "dataset", split=(n_train, n_val, n_val), transform=conductances)
 
     print(f"[2/4] training (checkpoints in {work_dir / 'checkpoints'})", flush=True)
     from .export import export_step_model, parity_check, state_names, state_shapes
@@ -160,10 +165,10 @@ def train_surrogate(
     keras_model, norm, train_info = train_model(dataset, work_dir / "checkpoints", model_cfg, train_cfg, resume=resume)
 
     print("[3/4] export to ONNX and parity check", flush=True)
-    onnx_model = export_step_model(keras_model, norm, dt_ms)
+    onnx_model = export_step_model(keras_model, norm, dt_ms, conductances)
     test_sims = [read_sim(p) for p in dataset.paths("test")]
     parity_x = np.stack([s["x"][: min(2000, len(s["x"]))] for s in test_sims[:2]])
-    parity = parity_check(keras_model, onnx_model, norm, parity_x, train_cfg.warmup_steps, dt_ms)
+    parity = parity_check(keras_model, onnx_model, norm, parity_x, train_cfg.warmup_steps, dt_ms, conductances)
     print(f"parity Keras vs ONNX step model: max |dv| = {parity['max_abs_diff_v_mv']:.2e} mV", flush=True)
     if not parity["max_abs_diff_v_mv"] < PARITY_TOLERANCE_MV:
         raise RuntimeError(f"exported step model differs from the Keras model by {parity['max_abs_diff_v_mv']:.3g} mV (> {PARITY_TOLERANCE_MV} mV); not writing {out}.")
@@ -173,8 +178,7 @@ def train_surrogate(
                                f"not writing {out}.")
     parity["tolerance_mv"] = PARITY_TOLERANCE_MV
 
-    n_in = config.n_inputs
-    shapes = state_shapes(keras_model, n_in)
+    shapes = state_shapes(keras_model, conductances)
     type_name = info["type_name"]
     hoc_template = type_name if info["is_hoc"] else None
     if not info["is_hoc"]:
@@ -217,12 +221,14 @@ def train_surrogate(
         "outputs": outputs,
         "derived_readouts": derived,
         "spike_threshold": 0.5,
-        "state": [{"input": i, "output": o, "shape": s} for (i, o), s in zip(state_names(keras_model), shapes)],
+        "state": [{"input": i, "output": o, "shape": s} for (i, o), s in zip(state_names(keras_model, conductances), shapes)],
         "warmup_steps": train_cfg.warmup_steps,
         "normalization": norm,
         "celsius": config.celsius,
         "neuron_dt_ms": config.neuron_dt_ms,
     }
+    if conductances is not None:  # what the step model computes from its inputs before the convolution
+        meta["conductance_inputs"] = conductances.as_dict()
 
     print("[4/4] held-out evaluation of the ONNX step model", flush=True)
     session = make_session(onnx_model.SerializeToString())
@@ -233,7 +239,7 @@ def train_surrogate(
     validation = evaluate_predictions(meta, test_sims, y_test)
     validation["held_out"] = f"test split: simulations {dataset.indices['test'][0]}..{dataset.indices['test'][-1]} (seeds [{seed}, index]), not used for training or early stopping"
     # settling check: from zero state, zero input, the model should sit at rest
-    rest = predict(session, meta, np.zeros((1, 500, n_in), np.float32))[0, :, 0]
+    rest = predict(session, meta, np.zeros((1, 500, config.n_inputs), np.float32))[0, :, 0]
     validation["rest_check"] = {"v_rest_true_mv": train_info["statistics"]["v_rest_mv"], "v_pred_first_mv": float(rest[0]),
                                 "v_pred_max_dev_mv": float(np.max(np.abs(rest - train_info["statistics"]["v_rest_mv"]))), "steps": 500}
     model_bytes = onnx_model.SerializeToString()
@@ -264,9 +270,12 @@ def train_surrogate(
 
 
 def train_command(args) -> int:
+    model = {"spike_offset": True} if args.spike_offset else {}
+    if getattr(args, "conductance_inputs", None) is not None:  # None: the cell type's default
+        model["conductances"] = args.conductance_inputs
     train_surrogate(
         args.cell, args.out, n_sites=args.sites, sim_seconds=args.sim_seconds, readouts=args.readouts, resume=args.resume,
         work_dir=args.work_dir, epochs=args.epochs, seed=args.seed, processes=args.processes, dt_ms=args.dt,
-        model={"spike_offset": True} if args.spike_offset else None, closed_loop_epochs=args.closed_loop_epochs,
+        model=model or None, closed_loop_epochs=args.closed_loop_epochs,
     )
     return 0

@@ -50,17 +50,21 @@ DEFAULTS = {
     # one compartment: 4 excitatory + 2 inhibitory sites, all on the soma; a 0.5 ms step: on
     # 100 s of held-out input it times spikes within 0.48 ms (1 ms step: 0.62 ms) with no
     # drift, and explains more variance (VE 0.30 against 0.20), for twice the steps
-    "BallHH": {**BALLHH, "dt_ms": 0.5},
+    # it also sees the synaptic conductances of its inputs (ModelConfig.conductances): on the same
+    # data and held-out input two trainings scored VE 0.64 and 0.55, F1 0.90 and 0.80, against
+    # VE 0.30, F1 0.69 without them (docs/measurements.md)
+    "BallHH": {**BALLHH, "dt_ms": 0.5, "model": {**BALLHH["model"], "conductances": True}},
     # BallHH's recipe at a 1 ms step, with a larger model (64 filters, LSTM 128) for 16 epochs; its
     # f-I range is 0-0.4 nA (about 85-260 Hz above 0.08 nA). On the same 300 s of data and the same
     # 100 s of held-out input the 32/64 model of 24 epochs scored VE 0.636, F1 0.839, timing 0.835 ms,
     # f-I 9.4 %, and fired 13 % under NEURON in the demo's network; this one VE 0.665, F1 0.853,
-    # 0.808 ms, 3.5 %, within 4 % (docs/measurements.md). The shipped bundle was trained with
-    # NEURON_ANN_TF_THREADS=2 (recorded in its provenance)
+    # 0.808 ms, 3.5 %, within 4 % (docs/measurements.md). With the synaptic conductances as
+    # inputs too (the shipped bundle, 2026-11-28): VE 0.714, F1 0.885, 0.730 ms, 1.2 %, but 9-11 %
+    # above NEURON's rate in the demo's network
     "PVBasket": {**BALLHH, "n_sites": 20, "exc_fraction": 0.8, "sim_seconds": 300.0, "epochs": 16,
                  "ranges": InputRanges(current_na=(-0.1, 0.4), steady_current_probability=0.15, steady_current_na=(0.0, 0.4),
                                        stationary_probability=0.25),
-                 "model": {**BALLHH["model"], "filters": 64, "lstm_units": 128}},
+                 "model": {**BALLHH["model"], "filters": 64, "lstm_units": 128, "conductances": True}},
     # the paper's L5PC: 200 sites over basal and apical dendrites, ~80% excitatory; somatic
     # current over its f-I range (rheobase ~0.45 nA, ~22 Hz at 1.5 nA); 400 s of data take
     # about 45 min on one core (~6 s of wall time per simulated second), 23 min with 2 processes

@@ -12,6 +12,11 @@ the spike probability exceeded 0.5), which the step model computes from its own 
 A ``spike_offset`` model has one more output, last: where in the step the spike falls
 (ms from the step's start), and, with feedback, a third feedback column: that time as a
 fraction of the step where the step spiked, else 0.
+
+A model trained on synaptic conductances (``ModelConfig.conductances``) still takes the raw
+event weights per site: its step model computes the conductances first
+(:mod:`.conductances`), with their A and B in one more state tensor, last,
+``syn_state_in``/``syn_state_out`` [batch, 2 * conductance columns].
 """
 
 from __future__ import annotations
@@ -20,12 +25,13 @@ import numpy as np
 
 __all__ = ["STATE", "FEEDBACK_STATE", "state_names", "export_step_model", "run_step_model", "parity_check", "keras_predict",
            "has_spike_offset", "lstm_update", "step_feedback",
-           "hidden_layers", "hidden_weights"]
+           "hidden_layers", "hidden_weights", "SYNAPSE_STATE", "state_shapes"]
 
 OPSET = 17
 #: (input name, output name) of each state tensor, in graph order
 STATE = (("conv_state_in", "conv_state_out"), ("h_in", "h_out"), ("c_in", "c_out"))
 FEEDBACK_STATE = ("fb_in", "fb_out")
+SYNAPSE_STATE = ("syn_state_in", "syn_state_out")
 
 
 def sigmoid(z):
@@ -58,8 +64,10 @@ def has_feedback(model) -> bool:
     return len(model.inputs) > 1
 
 
-def state_names(model) -> tuple:
-    return STATE + ((FEEDBACK_STATE,) if has_feedback(model) else ())
+def state_names(model, conductances=None) -> tuple:
+    """(input, output) name of each state tensor; ``conductances``: the model's
+    :class:`~.conductances.ConductanceInputs`, if it was trained on them."""
+    return STATE + ((FEEDBACK_STATE,) if has_feedback(model) else ()) + ((SYNAPSE_STATE,) if conductances is not None else ())
 
 
 def layer_weights(model):
@@ -96,10 +104,13 @@ def has_spike_offset(model, n_readouts: int) -> bool:
     return model.get_layer("heads").units == 2 + n_readouts + 1
 
 
-def state_shapes(model, n_inputs: int) -> list[list[int]]:
+def state_shapes(model, conductances=None) -> list[list[int]]:
+    """Per-cell shape of each state tensor, in :func:`state_names` order."""
     kernel = model.get_layer("conv").kernel_size[0]
     units = model.get_layer("lstm").units
-    return [[kernel - 1, n_inputs], [units], [units]] + ([[int(model.inputs[1].shape[-1])]] if has_feedback(model) else [])
+    n_inputs = int(model.inputs[0].shape[-1])
+    return ([[kernel - 1, n_inputs], [units], [units]] + ([[int(model.inputs[1].shape[-1])]] if has_feedback(model) else [])
+            + ([[2 * len(conductances.columns)]] if conductances is not None else []))
 
 
 def _output_transform(norm: dict, offset_ms: float | None):
@@ -114,11 +125,12 @@ def _output_transform(norm: dict, offset_ms: float | None):
     return scale, shift, is_sigmoid
 
 
-def export_step_model(model, norm: dict, dt_ms: float | None = None):
+def export_step_model(model, norm: dict, dt_ms: float | None = None, conductances=None):
     """Return the ONNX ``ModelProto`` of the streaming step model.
 
     ``norm`` holds ``x_mean``, ``x_std``, ``v_mean``, ``v_std``, ``readout_mean``, ``readout_std``;
-    ``dt_ms`` (the step) is needed by a spike-offset model, whose offset output is in ms.
+    ``dt_ms`` (the step) is needed by a spike-offset model, whose offset output is in ms;
+    ``conductances`` (a :class:`~.conductances.ConductanceInputs`) by a model trained on them.
     """
     import onnx
     import tensorflow as tf
@@ -135,14 +147,25 @@ def export_step_model(model, norm: dict, dt_ms: float | None = None):
     out_scale, out_shift, is_sigmoid = _output_transform(norm, float(dt_ms) if offset else None)
     w_conv_flat = w_conv.reshape(kernel * n_in, filters).astype(np.float32)
     feedback = has_feedback(model)
-    names = state_names(model)
-    shapes = state_shapes(model, n_in)
+    names = state_names(model, conductances)
+    shapes = state_shapes(model, conductances)
+    n_raw = n_in if conductances is None else conductances.n_sites + 1
+    if conductances is not None:
+        sum_map, decay_a, decay_b, gain_a, gain_b = (np.asarray(c, np.float32) for c in conductances.coefficients())
+        n_g = len(conductances.columns)
 
-    spec = (tf.TensorSpec([None, n_in], tf.float32, name="x"),) + tuple(
+    spec = (tf.TensorSpec([None, n_raw], tf.float32, name="x"),) + tuple(
         tf.TensorSpec([None, *shape], tf.float32, name=i) for (i, _), shape in zip(names, shapes)
     )
 
-    def step(x, conv_state, h, c, *fb):
+    def step(x, conv_state, h, c, *rest):
+        fb = rest[:1] if feedback else ()
+        if conductances is not None:  # the synapses' A and B from this step's event weights (conductances.py)
+            syn = rest[-1]
+            u = tf.matmul(x[:, : conductances.n_sites], sum_map)
+            a_new = syn[:, :n_g] * decay_a + u * gain_a
+            b_new = syn[:, n_g:] * decay_b + u * gain_b
+            x = tf.concat([x[:, : conductances.n_sites], b_new - a_new, x[:, conductances.n_sites :]], axis=1)
         xn = (x - x_mean) * x_scale
         window = tf.concat([conv_state, xn[:, None, :]], axis=1)
         flat = tf.reshape(window, [-1, kernel * n_in])
@@ -158,6 +181,8 @@ def export_step_model(model, norm: dict, dt_ms: float | None = None):
         out = (y, window[:, 1:, :], h_new, c_new)
         if feedback:
             out += (step_feedback(raw, offset),)
+        if conductances is not None:
+            out += (tf.concat([a_new, b_new], axis=1),)
         return out
 
     fn = tf.function(step, input_signature=spec)
@@ -218,22 +243,25 @@ def keras_predict(model, x, norm: dict, warmup_steps: int = 0, feedback=None, dt
     return np.where(is_sigmoid > 0, sigmoid(raw) * scale, raw * scale + shift)
 
 
-def parity_check(model, onnx_model, norm: dict, x, warmup_steps: int, dt_ms: float | None = None) -> dict:
+def parity_check(model, onnx_model, norm: dict, x, warmup_steps: int, dt_ms: float | None = None, conductances=None) -> dict:
     """Max |difference| between the Keras sequence model and the ONNX step model, per output kind.
 
-    A feedback model's step model runs closed-loop; the Keras model gets the feedback the
-    step model fed itself, so both see the same inputs at every step.
+    ``x`` [batch, T, n_inputs]: raw input rows from a simulation's start. A feedback model's
+    step model runs closed-loop; the Keras model gets the feedback the step model fed itself,
+    so both see the same inputs at every step. With ``conductances`` the Keras model gets
+    them computed in numpy, the step model computes them itself.
     """
     from ..validate import make_session
 
     session = make_session(onnx_model.SerializeToString())
-    n_in = x.shape[-1]
+    names, shapes = state_names(model, conductances), state_shapes(model, conductances)
+    x_model = x if conductances is None else np.stack([conductances.apply(seq) for seq in x])
     if has_feedback(model):
-        y_onnx, fb = run_step_model(session, x, state_shapes(model, n_in), warmup_steps, state_names(model), return_feedback=True)
-        y_keras = keras_predict(model, x, norm, warmup_steps, feedback=fb, dt_ms=dt_ms)
+        y_onnx, fb = run_step_model(session, x, shapes, warmup_steps, names, return_feedback=True)
+        y_keras = keras_predict(model, x_model, norm, warmup_steps, feedback=fb, dt_ms=dt_ms)
     else:
-        y_onnx = run_step_model(session, x, state_shapes(model, n_in), warmup_steps)
-        y_keras = keras_predict(model, x, norm, warmup_steps, dt_ms=dt_ms)
+        y_onnx = run_step_model(session, x, shapes, warmup_steps, names)
+        y_keras = keras_predict(model, x_model, norm, warmup_steps, dt_ms=dt_ms)
     diff = np.abs(y_onnx - y_keras)
     return {
         "max_abs_diff_v_mv": float(diff[..., 0].max()),

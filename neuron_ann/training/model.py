@@ -61,6 +61,11 @@ class ModelConfig:
     # neuron (Spieler et al., ICLR 2024) suggest for a cell whose dendrites integrate
     # nonlinearly. Empty: none. On the L5PC it overfitted sooner (docs/measurements.md)
     hidden: tuple = ()
+    # conductances: the model also sees the synaptic conductances its inputs cause (the synapse
+    # kinds' known kinetics, computed exactly from each step's event weights; sites at one place
+    # with one kind share them) beside the raw weights (training/conductances.py); the exported
+    # step model computes them itself, so the bundle's inputs stay the raw weights
+    conductances: bool = False
 
     def check(self, n_inputs: int) -> None:
         """Refuse settings no model can be built with, for a cell with ``n_inputs`` input columns

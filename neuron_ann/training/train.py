@@ -126,7 +126,7 @@ def train_model(dataset: Dataset, checkpoint_dir, model_cfg: ModelConfig, cfg: T
     state_path = checkpoint_dir / "state.json"
     stats = dataset.statistics("train")
     norm = normalisation(stats)
-    n_in = dataset.config.n_inputs
+    n_in = dataset.n_inputs
     n_readouts = len(dataset.config.readouts)
     keras.utils.set_random_seed(cfg.seed)
     model = build_model(n_in, n_readouts, model_cfg)
