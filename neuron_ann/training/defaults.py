@@ -59,12 +59,14 @@ DEFAULTS = {
     # 100 s of held-out input the 32/64 model of 24 epochs scored VE 0.636, F1 0.839, timing 0.835 ms,
     # f-I 9.4 %, and fired 13 % under NEURON in the demo's network; this one VE 0.665, F1 0.853,
     # 0.808 ms, 3.5 %, within 4 % (docs/measurements.md). With the synaptic conductances as
-    # inputs too (the shipped bundle, 2026-11-28): VE 0.714, F1 0.885, 0.730 ms, 1.2 %, but 9-11 %
-    # above NEURON's rate in the demo's network
+    # inputs too (ModelConfig.conductances, as BallHH): VE 0.714, F1 0.885, 0.730 ms, 1.2 % on the
+    # held-out input, but 9-11 % above NEURON's rate in the 10-cell network and 17 % in the demo's
+    # 50-cell one, with lower per-cell F1: not the default. The shipped bundle was trained with
+    # NEURON_ANN_TF_THREADS=2 (recorded in its provenance)
     "PVBasket": {**BALLHH, "n_sites": 20, "exc_fraction": 0.8, "sim_seconds": 300.0, "epochs": 16,
                  "ranges": InputRanges(current_na=(-0.1, 0.4), steady_current_probability=0.15, steady_current_na=(0.0, 0.4),
                                        stationary_probability=0.25),
-                 "model": {**BALLHH["model"], "filters": 64, "lstm_units": 128, "conductances": True}},
+                 "model": {**BALLHH["model"], "filters": 64, "lstm_units": 128}},
     # the paper's L5PC: 200 sites over basal and apical dendrites, ~80% excitatory; somatic
     # current over its f-I range (rheobase ~0.45 nA, ~22 Hz at 1.5 nA); 400 s of data take
     # about 45 min on one core (~6 s of wall time per simulated second), 23 min with 2 processes
