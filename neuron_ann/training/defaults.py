@@ -51,8 +51,8 @@ DEFAULTS = {
     # 100 s of held-out input it times spikes within 0.48 ms (1 ms step: 0.62 ms) with no
     # drift, and explains more variance (VE 0.30 against 0.20), for twice the steps
     # it also sees the synaptic conductances of its inputs (ModelConfig.conductances): on the same
-    # data and held-out input two trainings scored VE 0.64 and 0.55, F1 0.90 and 0.80, against
-    # VE 0.30, F1 0.69 without them (docs/measurements.md)
+    # data and held-out input three trainings scored VE 0.44-0.64, F1 0.76-0.90, against VE 0.30,
+    # F1 0.69 without them (docs/measurements.md)
     "BallHH": {**BALLHH, "dt_ms": 0.5, "model": {**BALLHH["model"], "conductances": True}},
     # BallHH's recipe at a 1 ms step, with a larger model (64 filters, LSTM 128) for 16 epochs; its
     # f-I range is 0-0.4 nA (about 85-260 Hz above 0.08 nA). On the same 300 s of data and the same
