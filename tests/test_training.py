@@ -29,7 +29,7 @@ def tiny_bundle(tmp_path_factory):
     out = tmp_path_factory.mktemp("train") / "BallHH.onnx"
     meta = train_surrogate(
         "BallHH", out, sim_seconds=4, sim_ms=2000, epochs=2, processes=1, seed=3,
-        model={"filters": 8, "kernel": 3, "lstm_units": 12},
+        model={"filters": 8, "kernel": 3, "lstm_units": 12, "conductances": True},
         train={"steps_per_epoch": 3, "batch_size": 4, "window": 100, "warmup_steps": 10, "val_windows": 4},
         readouts=["ina", "ik"], progress=False,
     )
@@ -45,7 +45,7 @@ def test_tiny_end_to_end(tiny_bundle):
     loaded = bundle.load(out)
     assert loaded.meta["validation"]["parity"]["max_abs_diff_v_mv"] < 1e-3
     assert [o["name"] for o in loaded.meta["outputs"]] == ["v", "spike", "ina", "ik"]
-    # BallHH's default: the 6 sites' weights, their 3 conductances at the soma, the current
+    # the 6 sites' weights, their 3 conductances at the soma, the current
     assert loaded.meta["state"][0]["shape"] == [2, 10] and loaded.meta["state"][-1]["shape"] == [6]
     prov = loaded.meta["provenance"]
     assert prov["seed"] == 3 and prov["dataset"]["n_sims"] == 4 and prov["versions"]["tensorflow"]
@@ -57,7 +57,7 @@ def test_feedback_state_is_the_step_models_own_output(tiny_bundle):
     from neuron_ann.validate import make_session
 
     out, meta = tiny_bundle
-    # BallHH's default model also sees its inputs' conductances (syn_state, last)
+    # the model also sees its inputs' conductances (syn_state, last)
     assert [s["input"] for s in meta["state"]] == ["conv_state_in", "h_in", "c_in", "fb_in", "syn_state_in"] and meta["state"][3]["shape"] == [2]
     session = make_session(bundle.load(out).model_bytes)
     rng = np.random.default_rng(0)
@@ -240,7 +240,7 @@ def test_resume_training_continues(tiny_bundle, tmp_path, capsys):
     work = out.with_name(out.stem + "_work")
     meta2 = train_surrogate(
         "BallHH", out.with_name("again.onnx"), work_dir=work, sim_seconds=4, sim_ms=2000, epochs=3, processes=1, seed=3, resume=True,
-        model={"filters": 8, "kernel": 3, "lstm_units": 12},
+        model={"filters": 8, "kernel": 3, "lstm_units": 12, "conductances": True},
         train={"steps_per_epoch": 3, "batch_size": 4, "window": 100, "warmup_steps": 10, "val_windows": 4},
         readouts=["ina", "ik"], progress=False, closed_loop_epochs=1,
     )
@@ -395,14 +395,15 @@ def test_conductance_inputs_are_neurons_synaptic_conductances():
         ConductanceInputs.for_sites(sites, {"exc": {"mechanism": "ExpSyn", "params": {}}, "inh": kinds["inh"]}, 0.5)
 
 
-def test_conductance_inputs_in_the_step_model(tmp_path):
+def test_conductance_inputs_in_the_step_model(tiny_bundle):
     """A model trained on conductances: its step model takes the raw event weights and computes them (state
-    syn_state_in), equal to the Keras model on the numpy conductances; the whole train command makes such a bundle."""
+    syn_state_in), equal to the Keras model on the numpy conductances; the train command makes such a bundle
+    (the tiny BallHH one) and `info` lists them."""
     pytest.importorskip("tensorflow")
     import keras
 
     from neuron_ann.dataset.cellspec import synapse_kinds_metadata
-    from neuron_ann.training.command import train_surrogate
+    from neuron_ann.info import format_info
     from neuron_ann.training.conductances import ConductanceInputs
     from neuron_ann.training.export import export_step_model, parity_check
     from neuron_ann.training.model import ModelConfig, build_model
@@ -422,23 +423,13 @@ def test_conductance_inputs_in_the_step_model(tmp_path):
     parity = parity_check(model, onnx_model, norm, x.astype(np.float32), 10, 1.0, filt)
     assert parity["max_abs_diff_v_mv"] < 1e-3 and parity["max_abs_diff_spike_prob"] < 1e-4
 
-    meta = train_surrogate(
-        "BallHH", tmp_path / "g.onnx", sim_seconds=4, sim_ms=2000, epochs=1, processes=1, seed=4,
-        model={"filters": 8, "kernel": 3, "lstm_units": 12, "conductances": True},
-        train={"steps_per_epoch": 3, "batch_size": 4, "window": 100, "warmup_steps": 10, "val_windows": 4}, progress=False,
-    )
+    out, meta = tiny_bundle
     assert meta["validation"]["parity"]["max_abs_diff_v_mv"] < 1e-3
     assert meta["state"][-1] == {"input": "syn_state_in", "output": "syn_state_out", "shape": [6]}
     assert len(meta["inputs"]) == 7 and len(meta["normalization"]["x_std"]) == 10  # 6 sites, AMPA, NMDA, GABA_A at the soma, current
     assert [c["name"] for c in meta["conductance_inputs"]["columns"]] == ["AMPA:soma(0.5)", "NMDA:soma(0.5)", "g:soma(0.5)"]
-    from neuron_ann.info import format_info
-
-    text = format_info(bundle.load(tmp_path / "g.onnx").meta, "g.onnx")
+    text = format_info(bundle.load(out).meta, out)
     assert "model inputs     the inputs below and 3 synaptic conductances" in text and "NMDA:soma(0.5)  sites [0, 1, 2, 3], rise 2 ms, decay 43 ms, peak 0.7" in text
-    from neuron import h
-
-    for sec in list(h.allsec()):
-        h.delete_section(sec=sec)
 
 
 def test_info_and_validate_commands(tiny_bundle, tmp_path, capsys):

@@ -146,11 +146,12 @@ def train_surrogate(
         celsius=float(getattr(source.factory, "celsius", h.celsius)),  # a bundled cell declares its temperature
         ranges=ranges or defaults["ranges"],
     )
+    synapse_kinds = synapse_kinds_metadata()
     conductances = None
     if model_cfg.conductances:
         from .conductances import ConductanceInputs
 
-        conductances = ConductanceInputs.for_sites(sites, synapse_kinds_metadata(), dt_ms)
+        conductances = ConductanceInputs.for_sites(sites, synapse_kinds, dt_ms)
     model_cfg.check(config.n_inputs if conductances is None else conductances.width)
     print(f"[1/4] data: {config.n_sims} simulations of {sim_ms / 1000:g} s ({n_train} train, {n_val} val, {n_val} test) -> {work_dir / 'dataset'}", flush=True)
     t0 = time.perf_counter()
@@ -215,7 +216,7 @@ def train_surrogate(
                       "python_class": None if info["is_hoc"] else type_name, "hoc_template": hoc_template, "fingerprint": info["fingerprint"]},
         "dt_ms": dt_ms,
         "sites": sites,
-        "synapse_kinds": synapse_kinds_metadata(),
+        "synapse_kinds": synapse_kinds,
         "inputs": [{"name": f"syn{i}", "kind": "synapse", "site": i, "units": "uS"} for i in range(len(sites))]
         + [{"name": "i_soma", "kind": "current", "units": "nA"}],
         "outputs": outputs,

@@ -33,13 +33,12 @@ def rollout_outputs(model, x, spike_offset: bool = False):
     a = conv(x)  # [B, T, F]: the convolution sees the inputs only
     for layer in hidden_layers(model):
         a = layer(a)
-    width = a.shape[-1]
+    n_a = a.shape[-1]  # the LSTM's kernel rows: these inputs first, then the feedback columns
     w_x = cell.kernel
-    pre = tf.einsum("btf,fg->tbg", a, w_x[:width]) + cell.bias  # [T, B, 4U]
-    w_fb = w_x[width:]
+    pre = tf.einsum("btf,fg->tbg", a, w_x[:n_a]) + cell.bias  # [T, B, 4U]
+    w_fb = w_x[n_a:]
     batch = tf.shape(x)[0]
     units = cell.units
-    width = w_fb.shape[0]
 
     def step(carry, pre_k):
         h, c, fb = carry
@@ -47,7 +46,7 @@ def rollout_outputs(model, x, spike_offset: bool = False):
         return h, c, tf.stop_gradient(step_feedback(heads(h), spike_offset))
 
     zeros = tf.zeros([batch, units])
-    states = tf.scan(step, pre, initializer=(zeros, zeros, tf.zeros([batch, width])))
+    states = tf.scan(step, pre, initializer=(zeros, zeros, tf.zeros([batch, w_fb.shape[0]])))
     return tf.transpose(heads(states[0]), [1, 0, 2])  # heads of every step's h: [B, T, n_out]
 
 
