@@ -252,6 +252,49 @@ def test_resume_training_continues(tiny_bundle, tmp_path, capsys):
     assert meta2["validation"]["parity"]["max_abs_diff_v_mv"] < 1e-3
 
 
+def test_weight_average(tiny_bundle, tmp_path):
+    """TrainConfig.average: a moving average of the weights over the batches is what each epoch
+    is scored on and what the training keeps; the model's own weights go on training."""
+    import keras
+
+    from neuron_ann.dataset.store import Dataset
+    from neuron_ann.training.model import ModelConfig
+    from neuron_ann.training.train import TrainConfig, WeightAverage, train_model
+
+    avg = WeightAverage([np.zeros(3)], 0.5)
+    avg.update([np.ones(3)])
+    avg.update([np.full(3, 3.0)])
+    np.testing.assert_allclose(avg.value[0], 0.5 * 0.5 + 0.5 * 3.0)  # 0 -> 0.5 -> 1.75
+    avg.save(tmp_path / "a.npz")
+    again = WeightAverage([np.zeros(3)], 0.5)
+    again.load(tmp_path / "a.npz")
+    np.testing.assert_array_equal(again.value[0], avg.value[0])
+    with pytest.raises(ValueError, match=r"TrainConfig.average=1.0: a momentum between 0 and 1"):
+        WeightAverage([np.zeros(3)], 1.0)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    own = [w.copy() for w in model.get_weights()]
+    avg = WeightAverage([np.zeros_like(w) for w in own], 0.9)
+    with avg.swapped_in(model):
+        assert all(not w.any() for w in model.get_weights())
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), own))
+
+    out, meta = tiny_bundle
+    from neuron_ann.training.conductances import ConductanceInputs
+
+    conductances = ConductanceInputs.from_dict(meta["conductance_inputs"])
+    dataset = Dataset(out.with_name(out.stem + "_work") / "dataset", split=(2, 1, 1), transform=conductances)
+    model_cfg = ModelConfig(**meta["provenance"]["training"]["model"])
+    cfg = TrainConfig(epochs=1, steps_per_epoch=4, batch_size=4, window=100, warmup_steps=10, val_windows=4, seed=3, average=0.6)
+    trained, _, info = train_model(dataset, tmp_path / "ck", model_cfg, cfg, verbose=0)
+    with np.load(tmp_path / "ck" / "average.npz") as saved:
+        average = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+    kept = trained.get_weights()  # the best epoch's (the only one): the average, not the last batch's weights
+    assert all(np.allclose(k, a, atol=1e-7) for k, a in zip(kept, average))
+    trained.load_weights(tmp_path / "ck" / "last.weights.h5")
+    assert max(float(np.abs(w - a).max()) for w, a in zip(trained.get_weights(), average)) > 1e-4
+    assert info["history"][0]["closed_loop_score"] == pytest.approx(info["best_closed_loop_score"], abs=1e-5)
+
+
 def test_rollout_is_the_closed_loop_and_trains():
     """Closed-loop training unrolls the same arithmetic as the numpy closed loop (and so the step
     model); one update changes the weights and lowers the loss on that batch."""

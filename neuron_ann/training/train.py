@@ -5,12 +5,18 @@ model (the default) the best closed-loop score (:mod:`.closed_loop`): teacher fo
 its validation loss small whatever the model does when it runs on its own output.
 Epochs from ``TrainConfig.rollout_from_epoch`` on train closed-loop (:mod:`.rollout`).
 
-Resuming (``resume=True``) reloads the last epoch's checkpoint and continues from the
-next epoch; the optimizer restarts with the learning rate the run had reached.
+With ``TrainConfig.average`` (a momentum, e.g. 0.995) the training keeps an exponential
+moving average of the weights over its batches and scores, keeps and returns the averaged
+weights instead of the last batch's: a teacher-forced step's small weight changes move a
+closed-loop surrogate's spike times, and the average takes out the last batches' noise.
+
+Resuming (``resume=True``) reloads the last epoch's checkpoint (and the average) and
+continues from the next epoch; the optimizer restarts with the learning rate the run had reached.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -25,7 +31,7 @@ from .closed_loop import closed_loop_score, raw_scores
 from .model import ModelConfig, build_model, count_parameters, feedback_columns, make_loss
 from .rollout import make_rollout_step
 
-__all__ = ["TrainConfig", "train_model", "pack_targets", "configure_tensorflow"]
+__all__ = ["TrainConfig", "WeightAverage", "train_model", "pack_targets", "configure_tensorflow"]
 
 
 @dataclass
@@ -45,9 +51,50 @@ class TrainConfig:
     # 1.0 with window = the file's length trains on whole simulations from rest, so that the
     # model always knows e.g. the phase of tonic firing since a current step began
     rollout_from_epoch: int | None = None  # a feedback model trains closed-loop (.rollout) from this epoch (0-based) on
+    average: float = 0.0  # > 0: momentum of a moving average of the weights over the batches, scored and kept instead of them (0: off)
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+class WeightAverage:
+    """Exponential moving average of a model's weights: ``a <- m a + (1 - m) w`` after each
+    batch, starting from the weights it is made with. ``swapped_in(model)`` puts the average
+    into the model for a ``with`` block and the model's own weights back after it."""
+
+    def __init__(self, weights: list, momentum: float):
+        if not 0.0 < momentum < 1.0:
+            raise ValueError(f"TrainConfig.average={momentum}: a momentum between 0 and 1 (e.g. 0.995), or 0 for no average.")
+        self.momentum = float(momentum)
+        self.value = [np.array(w, dtype=np.float64) for w in weights]
+
+    def update(self, weights: list) -> None:
+        m = self.momentum
+        for a, w in zip(self.value, weights):
+            a *= m
+            a += (1.0 - m) * np.asarray(w, dtype=np.float64)
+
+    def save(self, path) -> None:
+        np.savez(path, *self.value)
+
+    def load(self, path) -> None:
+        with np.load(path) as saved:
+            self.value = [saved[f"arr_{i}"].astype(np.float64) for i in range(len(saved.files))]
+
+    class _Swap:
+        def __init__(self, average, model):
+            self.average, self.model = average, model
+
+        def __enter__(self):
+            self.own = self.model.get_weights()
+            self.model.set_weights([a.astype(w.dtype) for a, w in zip(self.average.value, self.own)])
+            return self.model
+
+        def __exit__(self, *exc):
+            self.model.set_weights(self.own)
+
+    def swapped_in(self, model):
+        return self._Swap(self, model)
 
 
 def configure_tensorflow(threads: int | None = None):
@@ -140,6 +187,9 @@ def train_model(dataset: Dataset, checkpoint_dir, model_cfg: ModelConfig, cfg: T
         model.load_weights(checkpoint_dir / "last.weights.h5")
         initial_epoch, best, waited, lr, history = state["epoch"], state["best"], state["waited"], state["lr"], state["history"]
         print(f"resuming training after epoch {initial_epoch} (best {'closed-loop score' if model_cfg.feedback else 'val loss'} {best:.4f})", flush=True)
+    average = WeightAverage(model.get_weights(), cfg.average) if cfg.average else None
+    if average is not None and resume and (checkpoint_dir / "average.npz").is_file():
+        average.load(checkpoint_dir / "average.npz")
     optimizer = keras.optimizers.Adam(learning_rate=lr, clipnorm=1.0)
     loss_fn = make_loss(model_cfg, clip_norm, n_readouts)
     model.compile(optimizer=optimizer, loss=loss_fn)
@@ -165,28 +215,35 @@ def train_model(dataset: Dataset, checkpoint_dir, model_cfg: ModelConfig, cfg: T
         rollout = model_cfg.feedback and cfg.rollout_from_epoch is not None and epoch >= cfg.rollout_from_epoch
         if rollout and rollout_step is None:
             rollout_step = make_rollout_step(model, loss_fn, optimizer, offset)
-        if rollout:  # closed loop: the model's own feedback replaces the recorded one
-            losses = [float(rollout_step(*_inputs_only(next(train_stream)))) for _ in range(cfg.steps_per_epoch)]
+        losses = []
+        for _ in range(cfg.steps_per_epoch):
+            batch = next(train_stream)
+            # closed loop: the model's own feedback replaces the recorded one
+            losses.append(float(rollout_step(*_inputs_only(batch)) if rollout else model.train_on_batch(*batch)))
+            if average is not None:
+                average.update(model.get_weights())
+        if rollout:
             skipped = int(np.sum(~np.isfinite(losses)))
             if skipped:
                 print(f"epoch {epoch + 1}: {skipped} batches with non-finite gradients skipped", flush=True)
             losses = [x for x in losses if np.isfinite(x)] or [float("nan")]
-        else:
-            losses = [float(model.train_on_batch(*next(train_stream))) for _ in range(cfg.steps_per_epoch)]
-        raw_val = model.predict(x_val, batch_size=cfg.batch_size, verbose=0)
-        val_loss = float(loss_fn(y_val, raw_val))
-        entry = {}
-        if model_cfg.feedback:  # teacher-forced loss says little about the free-running model: select on its closed-loop score
-            closed = closed_loop_score(model, x_val[0], y_val, norm, dataset.config.dt_ms, spike_offset=offset)
-            entry = {"closed_loop_" + k: round(v, 5) for k, v in closed.items()}
-            entry["teacher_forced_spike_f1"] = round(raw_scores(raw_val, y_val, norm, dataset.config.dt_ms, offset)[1], 5)
-            criterion = closed["score"]
-        else:
-            criterion = val_loss
-        improved = criterion < best - 1e-5
+        scored = average.swapped_in(model) if average is not None else contextlib.nullcontext(model)
+        with scored:  # the weights the epoch is scored on, and kept as the best
+            raw_val = model.predict(x_val, batch_size=cfg.batch_size, verbose=0)
+            val_loss = float(loss_fn(y_val, raw_val))
+            entry = {}
+            if model_cfg.feedback:  # teacher-forced loss says little about the free-running model: select on its closed-loop score
+                closed = closed_loop_score(model, x_val[0], y_val, norm, dataset.config.dt_ms, spike_offset=offset)
+                entry = {"closed_loop_" + k: round(v, 5) for k, v in closed.items()}
+                entry["teacher_forced_spike_f1"] = round(raw_scores(raw_val, y_val, norm, dataset.config.dt_ms, offset)[1], 5)
+                criterion = closed["score"]
+            else:
+                criterion = val_loss
+            improved = criterion < best - 1e-5
+            if improved:
+                model.save_weights(checkpoint_dir / "best.weights.h5")
         if improved:
             best, waited = criterion, 0
-            model.save_weights(checkpoint_dir / "best.weights.h5")
         else:
             waited += 1
             if cfg.schedule == "plateau" and waited % 3 == 0:  # plateau: halve the learning rate
@@ -195,6 +252,8 @@ def train_model(dataset: Dataset, checkpoint_dir, model_cfg: ModelConfig, cfg: T
         lr = float(optimizer.learning_rate.numpy())
         history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "rollout": bool(rollout), "val_loss": val_loss, **entry, "lr": lr, "wall_s": round(time.perf_counter() - t0, 2)})
         model.save_weights(checkpoint_dir / "last.weights.h5")
+        if average is not None:
+            average.save(checkpoint_dir / "average.npz")
         state_path.write_text(
             json.dumps({"epoch": epoch + 1, "best": best, "waited": waited, "lr": lr, "history": history, "model": model_cfg.as_dict(), "train": cfg.as_dict()}, indent=1)
         )
