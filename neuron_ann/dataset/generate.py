@@ -223,7 +223,7 @@ def _write(folder, index, result, info):
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + ".tmp.npz")
     np.savez(tmp, **result)
-    path.with_suffix(".json").write_text(json.dumps(info, indent=1))
+    _write_json(path.with_suffix(".json"), info)
     os.replace(tmp, path)  # the .npz appears only when complete
 
 
@@ -290,7 +290,10 @@ def generate_dataset(source, config: GenerationConfig, folder, *, processes: int
     cfg_path = folder / "dataset.json"
     wanted = json.loads(json.dumps(config.as_dict()))
     if cfg_path.is_file():
-        have = json.loads(cfg_path.read_text())
+        try:
+            have = json.loads(cfg_path.read_text())
+        except ValueError as exc:
+            raise DatasetError(f"{cfg_path} is unreadable ({exc}); use another --work-dir or delete that folder.") from exc
         check_format(have, folder)
         # through the config class, so that a setting added since (at its default) is no difference
         try:
@@ -305,7 +308,7 @@ def generate_dataset(source, config: GenerationConfig, folder, *, processes: int
                 f"{folder} holds a dataset made with other settings (differs in: {', '.join(diff)}); "
                 "use another --work-dir or delete that folder."
             )
-    cfg_path.write_text(json.dumps(wanted, indent=1))
+    _write_json(cfg_path, wanted)
     todo = [i for i in range(config.n_sims) if not _is_finished(folder, i)]
     start = time.perf_counter()
     bar = tqdm(total=config.n_sims, initial=config.n_sims - len(todo), desc=f"simulating {config.cell}", unit="sim", disable=not progress)
@@ -322,8 +325,16 @@ def generate_dataset(source, config: GenerationConfig, folder, *, processes: int
         bar.close()
     manifest = summarize(folder, config)
     manifest["generation_wall_s_this_run"] = round(time.perf_counter() - start, 2)
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    _write_json(folder / "manifest.json", manifest)
     return manifest
+
+
+def _write_json(path: Path, obj) -> None:
+    """Write ``obj`` to ``path`` whole or not at all (a temporary file of this process, then a
+    rename), so that a crash or a second process reading it never sees half a file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(obj, indent=1))
+    os.replace(tmp, path)
 
 
 def summarize(folder, config: GenerationConfig) -> dict:
