@@ -97,6 +97,13 @@ class WeightAverage:
         return self._Swap(self, model)
 
 
+def _save_whole(save, path: Path) -> None:
+    """``save(tmp)`` to a temporary name beside ``path`` (same suffixes), then rename it to ``path``."""
+    tmp = path.with_name("tmp." + path.name)
+    save(tmp)
+    os.replace(tmp, path)
+
+
 def configure_tensorflow(threads: int | None = None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
@@ -241,7 +248,7 @@ def train_model(dataset: Dataset, checkpoint_dir, model_cfg: ModelConfig, cfg: T
                 criterion = val_loss
             improved = criterion < best - 1e-5
             if improved:
-                model.save_weights(checkpoint_dir / "best.weights.h5")
+                _save_whole(model.save_weights, checkpoint_dir / "best.weights.h5")
         if improved:
             best, waited = criterion, 0
         else:
@@ -251,12 +258,13 @@ def train_model(dataset: Dataset, checkpoint_dir, model_cfg: ModelConfig, cfg: T
                 optimizer.learning_rate.assign(lr)
         lr = float(optimizer.learning_rate.numpy())
         history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "rollout": bool(rollout), "val_loss": val_loss, **entry, "lr": lr, "wall_s": round(time.perf_counter() - t0, 2)})
-        model.save_weights(checkpoint_dir / "last.weights.h5")
+        # each file whole (a crash mid-write leaves the previous one); the state goes last, so a
+        # crash between them makes a resume train one more epoch than planned, never lose one
+        _save_whole(model.save_weights, checkpoint_dir / "last.weights.h5")
         if average is not None:
-            average.save(checkpoint_dir / "average.npz")
-        state_path.write_text(
-            json.dumps({"epoch": epoch + 1, "best": best, "waited": waited, "lr": lr, "history": history, "model": model_cfg.as_dict(), "train": cfg.as_dict()}, indent=1)
-        )
+            _save_whole(average.save, checkpoint_dir / "average.npz")
+        state = {"epoch": epoch + 1, "best": best, "waited": waited, "lr": lr, "history": history, "model": model_cfg.as_dict(), "train": cfg.as_dict()}
+        _save_whole(lambda path: path.write_text(json.dumps(state, indent=1)), state_path)
         if verbose:
             print(
                 f"epoch {epoch + 1}/{cfg.epochs}{' (closed loop)' if rollout else ''}: loss {np.mean(losses):.4f}  val {val_loss:.4f}"
