@@ -293,6 +293,12 @@ def test_weight_average(tiny_bundle, tmp_path):
     trained.load_weights(tmp_path / "ck" / "last.weights.h5")
     assert max(float(np.abs(w - a).max()) for w, a in zip(trained.get_weights(), average)) > 1e-4
     assert info["history"][0]["closed_loop_score"] == pytest.approx(info["best_closed_loop_score"], abs=1e-5)
+    from neuron_ann.errors import DatasetError
+    from neuron_ann.training.command import train_surrogate
+
+    with pytest.raises(DatasetError, match=r"average=1.5: the weight average's momentum is between 0 and 1"):
+        train_surrogate("BallHH", tmp_path / "x.onnx", train={"average": 1.5}, progress=False)
+    assert not (tmp_path / "x_work").exists()  # refused before any simulation
 
 
 def test_rollout_is_the_closed_loop_and_trains():

@@ -117,6 +117,8 @@ def train_surrogate(
     # ``seed`` seeds the data and the training; ``train={"seed": N}`` gives the training its own
     # (same data, another initialisation and window order: the run-to-run spread of a recipe)
     train_cfg = TrainConfig(**{**defaults["train"], "seed": seed, **(train or {}), "epochs": epochs})
+    if train_cfg.average and not 0.0 < train_cfg.average < 1.0:
+        raise DatasetError(f"train average={train_cfg.average}: the weight average's momentum is between 0 and 1 (e.g. 0.995), or 0 for none.")
     if closed_loop_epochs is not None:
         if not model_cfg.feedback:
             raise DatasetError("closed-loop epochs need a feedback model (ModelConfig.feedback); drop --closed-loop-epochs.")
