@@ -136,7 +136,7 @@ def test_generate_refuses_other_settings(tmp_path):
     cfg_path.write_text("")  # what a write cut short leaves
     with pytest.raises(DatasetError, match="dataset.json is unreadable.*delete that folder"):
         generate_dataset(src, _config(n_sims=1), tmp_path, processes=1, progress=False)
-    assert not list(tmp_path.glob(".*.tmp")) and not list(tmp_path.glob("sims/.*.tmp"))  # the atomic writes' temporary files are gone
+    assert not list(tmp_path.glob(".*")) and not list(tmp_path.glob("sims/.*"))  # the whole-file writes' temporary files are gone
 
 
 def test_corrupted_file_is_named(tmp_path):

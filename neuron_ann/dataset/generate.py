@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DatasetError
+from ..files import write_whole
 from .inputs import InputRanges, draw_input
 
 __all__ = ["GenerationConfig", "generate_dataset", "forked_imap", "simulate_one", "bin_events", "sim_path", "DATASET_FORMAT", "check_format"]
@@ -221,10 +222,8 @@ def simulate_one(source, config: GenerationConfig, index: int, folder=None, draw
 def _write(folder, index, result, info):
     path = sim_path(folder, index)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.npz")
-    np.savez(tmp, **result)
     _write_json(path.with_suffix(".json"), info)
-    os.replace(tmp, path)  # the .npz appears only when complete
+    write_whole(path, lambda tmp: np.savez(tmp, **result))  # the .npz appears only when complete
 
 
 def _is_finished(folder, index) -> bool:
@@ -330,11 +329,7 @@ def generate_dataset(source, config: GenerationConfig, folder, *, processes: int
 
 
 def _write_json(path: Path, obj) -> None:
-    """Write ``obj`` to ``path`` whole or not at all (a temporary file of this process, then a
-    rename), so that a crash or a second process reading it never sees half a file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(obj, indent=1))
-    os.replace(tmp, path)
+    write_whole(path, lambda tmp: tmp.write_text(json.dumps(obj, indent=1)))
 
 
 def summarize(folder, config: GenerationConfig) -> dict:

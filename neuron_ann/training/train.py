@@ -27,6 +27,7 @@ import numpy as np
 
 from ..dataset.store import Dataset
 from ..errors import DatasetError
+from ..files import write_whole
 from .closed_loop import closed_loop_score, raw_scores
 from .model import ModelConfig, build_model, count_parameters, feedback_columns, make_loss
 from .rollout import make_rollout_step
@@ -95,13 +96,6 @@ class WeightAverage:
 
     def swapped_in(self, model):
         return self._Swap(self, model)
-
-
-def _save_whole(save, path: Path) -> None:
-    """``save(tmp)`` to a temporary name beside ``path`` (same suffixes), then rename it to ``path``."""
-    tmp = path.with_name("tmp." + path.name)
-    save(tmp)
-    os.replace(tmp, path)
 
 
 def configure_tensorflow(threads: int | None = None):
@@ -248,7 +242,7 @@ def train_model(dataset: Dataset, checkpoint_dir, model_cfg: ModelConfig, cfg: T
                 criterion = val_loss
             improved = criterion < best - 1e-5
             if improved:
-                _save_whole(model.save_weights, checkpoint_dir / "best.weights.h5")
+                write_whole(checkpoint_dir / "best.weights.h5", model.save_weights)
         if improved:
             best, waited = criterion, 0
         else:
@@ -260,11 +254,11 @@ def train_model(dataset: Dataset, checkpoint_dir, model_cfg: ModelConfig, cfg: T
         history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "rollout": bool(rollout), "val_loss": val_loss, **entry, "lr": lr, "wall_s": round(time.perf_counter() - t0, 2)})
         # each file whole (a crash mid-write leaves the previous one); the state goes last, so a
         # crash between them makes a resume train one more epoch than planned, never lose one
-        _save_whole(model.save_weights, checkpoint_dir / "last.weights.h5")
+        write_whole(checkpoint_dir / "last.weights.h5", model.save_weights)
         if average is not None:
-            _save_whole(average.save, checkpoint_dir / "average.npz")
+            write_whole(checkpoint_dir / "average.npz", average.save)
         state = {"epoch": epoch + 1, "best": best, "waited": waited, "lr": lr, "history": history, "model": model_cfg.as_dict(), "train": cfg.as_dict()}
-        _save_whole(lambda path: path.write_text(json.dumps(state, indent=1)), state_path)
+        write_whole(state_path, lambda tmp: tmp.write_text(json.dumps(state, indent=1)))
         if verbose:
             print(
                 f"epoch {epoch + 1}/{cfg.epochs}{' (closed loop)' if rollout else ''}: loss {np.mean(losses):.4f}  val {val_loss:.4f}"
